@@ -1,0 +1,50 @@
+"""Configuration, read once: environment variables, then Streamlit secrets.
+
+| setting | environment | secrets key | default |
+| --- | --- | --- | --- |
+| database URL | ``DATABASE_URL`` | ``database_url`` | SQLite file ``var/goyang.sqlite3`` |
+| basemap tiles | ``GOYANG_TILES`` | ``tiles`` | ``none`` (boundaries are the base) |
+| tile attribution | ``GOYANG_TILES_ATTR`` | ``tiles_attr`` | (OSM attribution for ``osm``) |
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DATA_DIR = ROOT / "data"
+VAR_DIR = ROOT / "var"
+STATIC_DIR = ROOT / "static"
+
+
+def _secret(key: str) -> str | None:
+    """A value from Streamlit secrets, if Streamlit and a secrets file are there."""
+    try:
+        import streamlit as st
+
+        return st.secrets.get(key)  # type: ignore[no-any-return]
+    except Exception:  # no secrets file, or not running under Streamlit
+        return None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    tiles: str
+    tiles_attr: str | None
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{VAR_DIR / 'goyang.sqlite3'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (read once)."""
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL") or _secret("database_url") or default_database_url(),
+        tiles=os.environ.get("GOYANG_TILES") or _secret("tiles") or "none",
+        tiles_attr=os.environ.get("GOYANG_TILES_ATTR") or _secret("tiles_attr"),
+    )
