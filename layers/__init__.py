@@ -1,0 +1,1 @@
+"""What the map shows: offline assets, folium builders, styles, legends."""

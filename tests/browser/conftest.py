@@ -1,0 +1,111 @@
+"""Fixtures for browser tests: the Streamlit app in a subprocess and Debian's Chromium.
+
+Chromium comes from Debian (``/usr/bin/chromium``): Playwright cannot download
+its own browser here. Without it the browser tests skip, unless
+``REQUIRE_BROWSER=1`` (CI), where they fail.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"
+STARTUP_TIMEOUT_S = 90
+
+
+def _require_browser() -> bool:
+    return os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _health(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory):
+    """Base URL of ``streamlit run streamlit_app.py`` on a free localhost port."""
+    tmp = tmp_path_factory.mktemp("streamlit-app")
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp / 'app.sqlite3'}",
+        GOYANG_TILES="none",  # offline: the boundaries are the base map
+        PYTHONUNBUFFERED="1",
+    )
+    log_path = tmp / "streamlit.log"
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                "--server.port", str(port),
+                "--server.address", "127.0.0.1",
+                "--server.headless", "true",
+                "--browser.gatherUsageStats", "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            while _health(f"{base}/_stcore/health") != "ok":
+                if proc.poll() is not None:
+                    pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(encoding='utf-8')}")
+                if time.monotonic() > deadline:
+                    log_text = log_path.read_text(encoding="utf-8")
+                    pytest.fail(f"streamlit did not answer /_stcore/health in {STARTUP_TIMEOUT_S} s:\n{log_text}")
+                time.sleep(0.3)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """Debian's headless Chromium driven by Playwright."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if _require_browser():
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
