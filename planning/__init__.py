@@ -1,0 +1,1 @@
+"""The domain: proposals, centres and hubs, districts, linking, demo data, CLI."""

@@ -1,0 +1,111 @@
+"""Persistence: models, engines (SQLite, PostGIS), repositories, migrations.
+
+Nothing outside this package imports SQLAlchemy. Open a store and work in
+transactions::
+
+    from store import Store
+
+    store = Store.open()                      # settings' database, migrated
+    with store.transaction() as tx:           # commit on success, rollback on error
+        p = tx.proposals.add(title=..., geometry=shapely_geometry, ...)
+        tx.supports.add(p.id, resident_id)
+
+Geometries go in and come out as shapely objects in lon/lat (EPSG:4326).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import sessionmaker
+
+from store.engine import make_engine
+from store.errors import AlreadySupported, NotFound, UsernameTaken
+from store.models import (
+    PROPOSAL_KINDS,
+    ROLES,
+    Centre,
+    Comment,
+    District,
+    Proposal,
+    Resident,
+    StatusChange,
+    Support,
+)
+from store.repositories import UnitOfWork
+
+__all__ = [
+    "PROPOSAL_KINDS",
+    "ROLES",
+    "AlreadySupported",
+    "Centre",
+    "Comment",
+    "District",
+    "NotFound",
+    "Proposal",
+    "Resident",
+    "StatusChange",
+    "Store",
+    "Support",
+    "UnitOfWork",
+    "UsernameTaken",
+]
+
+
+class Store:
+    """The project's database: a SQLite file or PostgreSQL with PostGIS.
+
+    Create it with :meth:`open`; keep one per process (Streamlit:
+    ``st.cache_resource``) and call :meth:`dispose` when done.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        # Objects must stay readable after their transaction: pages render them.
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | URL | None = None, migrate: bool = True) -> Store:
+        """Open the database at ``url`` (default: ``settings.get_settings().database_url``).
+
+        With ``migrate`` (the default) pending migrations are applied first,
+        so a new SQLite file is created with the whole schema on first use.
+        """
+        engine = make_engine(url)
+        if migrate:
+            from store.migrate import upgrade  # alembic is only needed here
+
+            upgrade(engine)
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for migrations and the store's own tests)."""
+        return self._engine
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    @property
+    def url(self) -> URL:
+        """The database URL: hashable (a cache key per database); ``str()`` masks the password."""
+        return self._engine.url
+
+    @property
+    def url_display(self) -> str:
+        """The database URL with any password masked, for messages and logs."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """A unit of work in one transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield UnitOfWork(session)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()

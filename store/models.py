@@ -1,0 +1,222 @@
+"""The stored tables, as SQLAlchemy 2 declarative models.
+
+Coordinates are WGS84 lon/lat (EPSG:4326) everywhere; geometry attributes are
+shapely geometries on every engine (see :class:`store.types.ShapelyGeometry`).
+Times are timezone-aware UTC (:class:`store.types.UTCDateTime`).
+
+The models carry no relationships on purpose: repositories return objects
+that outlive their session, and a lazy load after the transaction would fail.
+Ask the repositories for related rows instead.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+
+from store.types import ShapelyGeometry, UTCDateTime, utcnow
+
+#: Roles a resident account can have.
+ROLES: tuple[str, ...] = ("resident", "planner", "centre_staff", "admin")
+#: Kinds of proposal: for an area (shared) or for individuals.
+PROPOSAL_KINDS: tuple[str, ...] = ("area", "individual")
+#: Status a new proposal starts in.
+INITIAL_STATUS = "submitted"
+
+# Stable constraint and index names on both engines, so later migrations
+# (SQLite batch mode in particular) can refer to them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _checked_geometry(model: type[Base], geometry: Any) -> BaseGeometry:
+    # Checked on assignment, so a wrong geometry fails with a plain
+    # ValueError where it is set, not as a database error at flush time.
+    column_type = model.__table__.c.geometry.type
+    assert isinstance(column_type, ShapelyGeometry)
+    return column_type.check(geometry)
+
+
+def gist_index(table: str, column: str = "geometry") -> Index:
+    """A GiST index on a geometry column, created on PostgreSQL only.
+
+    Named like GeoAlchemy2's own (``idx_<table>_<column>``) so its reflection
+    recognises it as the column's spatial index.
+    """
+    return Index(f"idx_{table}_{column}", column, postgresql_using="gist").ddl_if(dialect="postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every stored table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class District(Base):
+    """A budget district: one administrative dong (행정동)."""
+
+    __tablename__ = "districts"
+    __table_args__ = (gist_index("districts"),)
+
+    code: Mapped[str] = mapped_column(String(10), primary_key=True, comment="10-digit administrative dong code")
+    gu: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(40))
+    voters: Mapped[int] = mapped_column(Integer)
+    geometry: Mapped[BaseGeometry] = mapped_column(ShapelyGeometry(("Polygon", "MultiPolygon")))
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False, comment="True for a Voronoi cell, not an official boundary")
+    source: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("geometry")
+    def _check_geometry(self, key: str, geometry: BaseGeometry) -> BaseGeometry:
+        return _checked_geometry(District, geometry)
+
+
+class Centre(Base):
+    """A community centre (행정복지센터), one per administrative dong."""
+
+    __tablename__ = "centres"
+    __table_args__ = (gist_index("centres"),)
+
+    code: Mapped[str] = mapped_column(String(10), primary_key=True, comment="the dong's 10-digit code")
+    name: Mapped[str] = mapped_column(String(60))
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
+    geometry: Mapped[BaseGeometry] = mapped_column(ShapelyGeometry(("Point",)))
+    is_hub: Mapped[bool] = mapped_column(Boolean, default=False)
+    approximate_location: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @validates("geometry")
+    def _check_geometry(self, key: str, geometry: BaseGeometry) -> BaseGeometry:
+        return _checked_geometry(Centre, geometry)
+
+
+class Resident(Base):
+    """An account: a resident, planner, centre staff member or admin."""
+
+    __tablename__ = "residents"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str | None] = mapped_column(Text, comment="NULL for accounts that sign in with OIDC")
+    role: Mapped[str] = mapped_column(String(20), default="resident")
+    home_district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"))
+    hub_code: Mapped[str | None] = mapped_column(ForeignKey("centres.code"), comment="the hub a centre_staff member works for")
+    email: Mapped[str | None] = mapped_column(String(254))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Proposal(Base):
+    """A resident's proposal, drawn on the map.
+
+    ``minx, miny, maxx, maxy`` are the geometry's bounds, kept in step with
+    it by :meth:`_keep_bbox`: SQLite answers viewport queries from them, and
+    PostGIS uses them to make its float4 index test exact.
+    """
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint(_in("kind", PROPOSAL_KINDS), name="kind"),
+        CheckConstraint("cost_krw IS NULL OR cost_krw >= 0", name="cost_not_negative"),
+        gist_index("proposals"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    cost_krw: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(30), default=INITIAL_STATUS, index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    geometry: Mapped[BaseGeometry] = mapped_column(ShapelyGeometry())
+    minx: Mapped[float] = mapped_column(Float, index=True)
+    miny: Mapped[float] = mapped_column(Float, index=True)
+    maxx: Mapped[float] = mapped_column(Float, index=True)
+    maxy: Mapped[float] = mapped_column(Float, index=True)
+    hub_code: Mapped[str | None] = mapped_column(ForeignKey("centres.code"), index=True)
+    hub_distance_m: Mapped[float | None] = mapped_column(Float)
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"), index=True)
+    legal_dong_code: Mapped[str | None] = mapped_column(String(8), comment="8-digit legal dong (법정동) code")
+    legal_dong_name: Mapped[str | None] = mapped_column(String(40))
+    district_shares: Mapped[str | None] = mapped_column(Text, comment='JSON text: {"<district code>": share}')
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @validates("geometry")
+    def _keep_bbox(self, key: str, geometry: BaseGeometry) -> BaseGeometry:
+        # Every assignment of the geometry goes through here, so the bbox
+        # columns cannot drift from it.
+        _checked_geometry(Proposal, geometry)
+        if geometry.is_empty:
+            raise ValueError("a proposal needs a non-empty geometry")
+        self.minx, self.miny, self.maxx, self.maxy = (float(v) for v in geometry.bounds)
+        return geometry
+
+
+class Comment(Base):
+    """A comment on a proposal."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Support(Base):
+    """One resident's support for one proposal (at most one per pair)."""
+
+    __tablename__ = "supports"
+    __table_args__ = (UniqueConstraint("proposal_id", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusChange(Base):
+    """One step of a proposal's status history."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(30), comment="NULL for the first entry")
+    to_status: Mapped[str] = mapped_column(String(30))
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

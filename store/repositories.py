@@ -1,0 +1,549 @@
+"""Repositories: every query and write the rest of the project needs.
+
+A :class:`UnitOfWork` is what ``Store.transaction()`` yields; it holds one
+session and exposes one repository per table, so code outside ``store/``
+never touches SQLAlchemy. Returned objects are the ORM models of
+:mod:`store.models`; they stay readable after the transaction ends
+(``expire_on_commit=False``), but changing them then writes nothing.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, Select, and_, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from geo.crs import STORAGE_EPSG
+from store.errors import AlreadySupported, NotFound, UsernameTaken
+from store.models import (
+    INITIAL_STATUS,
+    PROPOSAL_KINDS,
+    ROLES,
+    Centre,
+    Comment,
+    District,
+    Proposal,
+    Resident,
+    StatusChange,
+    Support,
+)
+from store.types import utcnow
+
+_BBOX_COLUMNS = ("minx", "miny", "maxx", "maxy")
+_PROPOSAL_REQUIRED = ("title", "body", "category", "kind", "author_id", "geometry")
+
+
+def _check_code(code: Any, digits: int, what: str) -> str:
+    # Codes are strings of digits; an int would lose leading zeros and
+    # PostgreSQL would refuse it for a VARCHAR column (SQLite would not).
+    if not isinstance(code, str) or not re.fullmatch(rf"\d{{{digits}}}", code):
+        raise ValueError(f"{what} must be a string of {digits} digits, got {code!r}")
+    return code
+
+
+class _Repository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _insert_unique(self, obj: Any, already_there: Callable[[], bool], refusal: Callable[[], Exception]) -> None:
+        """Insert ``obj`` inside a SAVEPOINT, turning a unique-key clash into ``refusal``.
+
+        Rolling back only the savepoint keeps everything else the transaction
+        did. ``already_there`` tells a unique clash from other integrity errors.
+        """
+        try:
+            with self._session.begin_nested():
+                self._session.add(obj)
+        except IntegrityError as err:
+            if already_there():
+                raise refusal() from err
+            raise
+
+
+class Residents(_Repository):
+    """Accounts: residents, planners, centre staff, admins."""
+
+    def add(
+        self,
+        username: str,
+        display_name: str,
+        role: str = "resident",
+        password_hash: str | None = None,
+        home_district_code: str | None = None,
+        hub_code: str | None = None,
+        email: str | None = None,
+        is_demo: bool = False,
+    ) -> Resident:
+        """Create an account.
+
+        Raises
+        ------
+        UsernameTaken
+            When ``username`` is in use (the transaction stays usable).
+        ValueError
+            For a role not in :data:`store.models.ROLES`.
+        """
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        resident = Resident(
+            username=username,
+            display_name=display_name,
+            role=role,
+            password_hash=password_hash,
+            home_district_code=home_district_code,
+            hub_code=hub_code,
+            email=email,
+            is_demo=is_demo,
+            created_at=utcnow(),
+        )
+        self._insert_unique(
+            resident,
+            already_there=lambda: self.by_username(username) is not None,
+            refusal=lambda: UsernameTaken(username),
+        )
+        return resident
+
+    def get(self, resident_id: int) -> Resident | None:
+        """The account with this id, or None."""
+        return self._session.get(Resident, resident_id)
+
+    def by_username(self, username: str) -> Resident | None:
+        """The account with this username (exact match), or None."""
+        return self._session.scalars(select(Resident).where(Resident.username == username)).one_or_none()
+
+    def list(self, role: str | None = None) -> builtins.list[Resident]:
+        """All accounts (of one ``role`` if given), by id."""
+        stmt = select(Resident).order_by(Resident.id)
+        if role is not None:
+            stmt = stmt.where(Resident.role == role)
+        return builtins.list(self._session.scalars(stmt))
+
+
+class _ByCode(_Repository):
+    model: type[District | Centre]
+    entity: str
+
+    def _upsert(self, rows: Iterable[Mapping[str, Any]], extra: Callable[[dict[str, Any]], None] | None = None) -> int:
+        columns = set(self.model.__table__.columns.keys())
+        written = 0
+        for row in rows:
+            values = dict(row)
+            unknown = set(values) - columns
+            if unknown:
+                raise ValueError(f"unknown {self.model.__tablename__} columns: {sorted(unknown)}")
+            code = _check_code(values.get("code"), 10, "code")
+            if extra is not None:
+                extra(values)
+            existing = self._session.get(self.model, code)
+            if existing is None:
+                self._session.add(self.model(**values))
+            else:
+                for key, value in values.items():
+                    setattr(existing, key, value)
+            written += 1
+        self._session.flush()
+        return written
+
+    def _require(self, code: str) -> Any:
+        found = self._session.get(self.model, code)
+        if found is None:
+            raise NotFound(self.entity, code)
+        return found
+
+
+class Districts(_ByCode):
+    """Budget districts (administrative dongs) and their polygons."""
+
+    model = District
+    entity = "district"
+
+    def upsert(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert or update districts by ``code``; returns the number of rows written.
+
+        Each row is a dict of :class:`~store.models.District` columns;
+        ``geometry`` is a shapely Polygon or MultiPolygon in lon/lat. Columns a
+        row leaves out keep their stored value (their default for a new row);
+        ``updated_at`` is set to now unless given.
+        """
+
+        def stamp(values: dict[str, Any]) -> None:
+            values.setdefault("updated_at", utcnow())
+
+        return self._upsert(rows, stamp)
+
+    def list(self) -> builtins.list[District]:
+        """All districts, by code."""
+        return builtins.list(self._session.scalars(select(District).order_by(District.code)))
+
+    def get(self, code: str) -> District | None:
+        """The district with this code, or None."""
+        return self._session.get(District, code)
+
+    def count(self) -> int:
+        """How many districts are stored."""
+        return int(self._session.scalar(select(func.count()).select_from(District)) or 0)
+
+
+class Centres(_ByCode):
+    """Community centres (one per administrative dong) and the hub designation."""
+
+    model = Centre
+    entity = "centre"
+
+    def upsert(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert or update centres by ``code``; returns the number of rows written.
+
+        Each row is a dict of :class:`~store.models.Centre` columns;
+        ``geometry`` is a shapely Point in lon/lat.
+        """
+        return self._upsert(rows)
+
+    def list(self, hubs_only: bool = False) -> builtins.list[Centre]:
+        """All centres (only hubs if ``hubs_only``), by code."""
+        stmt = select(Centre).order_by(Centre.code)
+        if hubs_only:
+            stmt = stmt.where(Centre.is_hub.is_(True))
+        return builtins.list(self._session.scalars(stmt))
+
+    def get(self, code: str) -> Centre | None:
+        """The centre with this code, or None."""
+        return self._session.get(Centre, code)
+
+    def set_hub(self, code: str, is_hub: bool) -> Centre:
+        """Make the centre a hub or not; raises :class:`NotFound` for an unknown code."""
+        centre: Centre = self._require(code)
+        centre.is_hub = bool(is_hub)
+        self._session.flush()
+        return centre
+
+
+class Proposals(_Repository):
+    """Proposals, their viewport queries, status changes and demo data."""
+
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+    def _require(self, proposal_id: int) -> Proposal:
+        proposal = self._session.get(Proposal, proposal_id)
+        if proposal is None:
+            raise NotFound("proposal", proposal_id)
+        return proposal
+
+    def add(self, **fields: Any) -> Proposal:
+        """Store a new proposal and its first status-history entry.
+
+        Parameters
+        ----------
+        **fields
+            :class:`~store.models.Proposal` columns. Required: ``title``,
+            ``body``, ``category``, ``kind`` (``area`` | ``individual``),
+            ``author_id`` and ``geometry`` (shapely, lon/lat). ``status``
+            defaults to ``submitted``. The bbox columns are derived from the
+            geometry; if given they must equal its bounds.
+            ``district_shares`` is JSON text, or a dict that is serialised.
+
+        Raises
+        ------
+        NotFound
+            When the author does not exist.
+        TypeError, ValueError
+            For a missing or unknown field, a bad kind, bbox or JSON.
+        """
+        missing = [name for name in _PROPOSAL_REQUIRED if fields.get(name) is None]
+        if missing:
+            raise TypeError(f"missing proposal fields: {missing}")
+        if fields["kind"] not in PROPOSAL_KINDS:
+            raise ValueError(f"kind must be one of {PROPOSAL_KINDS}, got {fields['kind']!r}")
+        given_bbox = {name: fields.pop(name) for name in _BBOX_COLUMNS if name in fields}
+        fields["district_shares"] = _shares_json(fields.get("district_shares"))
+        if self._session.get(Resident, fields["author_id"]) is None:
+            raise NotFound("resident", fields["author_id"])
+        fields.setdefault("status", INITIAL_STATUS)
+        fields.setdefault("created_at", utcnow())
+        fields.setdefault("updated_at", fields["created_at"])
+
+        proposal = Proposal(**fields)  # the geometry validator fills the bbox
+        mismatched = {k: v for k, v in given_bbox.items() if v != getattr(proposal, k)}
+        if mismatched:
+            raise ValueError(f"bbox values {mismatched} differ from the geometry's bounds {proposal.geometry.bounds}")
+        self._session.add(proposal)
+        self._session.flush()  # assigns proposal.id
+        self._session.add(
+            StatusChange(
+                proposal_id=proposal.id,
+                from_status=None,
+                to_status=proposal.status,
+                changed_by=proposal.author_id,
+                reason="",
+                changed_at=proposal.created_at,
+            )
+        )
+        self._session.flush()
+        return proposal
+
+    def get(self, proposal_id: int) -> Proposal | None:
+        """The proposal with this id (hidden or not), or None."""
+        return self._session.get(Proposal, proposal_id)
+
+    @staticmethod
+    def _where(
+        status: str | None, district_code: str | None, hub_code: str | None, include_hidden: bool
+    ) -> builtins.list[ColumnElement[bool]]:
+        conditions: builtins.list[ColumnElement[bool]] = []
+        if status is not None:
+            conditions.append(Proposal.status == status)
+        if district_code is not None:
+            conditions.append(Proposal.district_code == district_code)
+        if hub_code is not None:
+            conditions.append(Proposal.hub_code == hub_code)
+        if not include_hidden:
+            conditions.append(Proposal.hidden.is_(False))
+        return conditions
+
+    def list(
+        self,
+        status: str | None = None,
+        district_code: str | None = None,
+        hub_code: str | None = None,
+        include_hidden: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[Proposal]:
+        """Proposals matching every filter given, newest first.
+
+        Hidden proposals are left out unless ``include_hidden``; ``limit`` and
+        ``offset`` page through the result.
+        """
+        stmt: Select[Proposal] = (
+            select(Proposal)
+            .where(*self._where(status, district_code, hub_code, include_hidden))
+            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+            .offset(offset)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return builtins.list(self._session.scalars(stmt))
+
+    def count(
+        self,
+        status: str | None = None,
+        district_code: str | None = None,
+        hub_code: str | None = None,
+        include_hidden: bool = False,
+    ) -> int:
+        """How many proposals match the filters (same meaning as in :meth:`list`)."""
+        stmt = select(func.count()).select_from(Proposal).where(*self._where(status, district_code, hub_code, include_hidden))
+        return int(self._session.scalar(stmt) or 0)
+
+    def in_bbox(
+        self, minx: float, miny: float, maxx: float, maxy: float, include_hidden: bool = False
+    ) -> builtins.list[Proposal]:
+        """Proposals whose bounding box overlaps the lon/lat box, by id.
+
+        Parameters
+        ----------
+        minx, miny, maxx, maxy : float
+            The viewport in degrees (west, south, east, north), edges included.
+
+        Notes
+        -----
+        This is a bounding-box test, what a map viewport needs: a line whose
+        bbox overlaps the viewport is returned even if the line itself passes
+        outside it. PostGIS answers with ``geometry && ST_MakeEnvelope(...)``
+        through the GiST index, then re-checks the exact bbox columns,
+        because the index compares float4-rounded boxes and would let in
+        geometries a few centimetres outside. SQLite uses the bbox columns
+        alone. Both engines return the same proposals.
+        """
+        if minx > maxx or miny > maxy:
+            raise ValueError(f"empty box: ({minx}, {miny}, {maxx}, {maxy})")
+        exact: builtins.list[ColumnElement[bool]] = [
+            Proposal.minx <= maxx,
+            Proposal.maxx >= minx,
+            Proposal.miny <= maxy,
+            Proposal.maxy >= miny,
+        ]
+        if self._dialect() == "postgresql":
+            envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, STORAGE_EPSG)
+            exact.insert(0, Proposal.geometry.op("&&", return_type=Boolean)(envelope))
+        stmt = select(Proposal).where(and_(*exact)).order_by(Proposal.id)
+        if not include_hidden:
+            stmt = stmt.where(Proposal.hidden.is_(False))
+        return builtins.list(self._session.scalars(stmt))
+
+    def set_status(self, proposal_id: int, to_status: str, changed_by: int | None, reason: str = "") -> StatusChange:
+        """Change a proposal's status and record the change in its history.
+
+        Whether the change is allowed is the workflow's decision
+        (``planning``); this only writes it. Raises :class:`NotFound` for an
+        unknown proposal.
+        """
+        proposal = self._require(proposal_id)
+        now = utcnow()
+        change = StatusChange(
+            proposal_id=proposal.id,
+            from_status=proposal.status,
+            to_status=to_status,
+            changed_by=changed_by,
+            reason=reason,
+            changed_at=now,
+        )
+        proposal.status = to_status
+        proposal.updated_at = now
+        self._session.add(change)
+        self._session.flush()
+        return change
+
+    def count_demo(self) -> int:
+        """How many demo proposals are stored."""
+        return int(self._session.scalar(select(func.count()).select_from(Proposal).where(Proposal.is_demo.is_(True))) or 0)
+
+    def delete_demo(self) -> int:
+        """Delete the demo proposals with their comments, supports and history, and every demo comment.
+
+        Returns the number of proposals deleted. Demo accounts stay.
+        """
+        demo_ids = select(Proposal.id).where(Proposal.is_demo.is_(True)).scalar_subquery()
+        for child in (Support, Comment, StatusChange):
+            self._session.execute(
+                delete(child).where(child.proposal_id.in_(demo_ids)), execution_options={"synchronize_session": "fetch"}
+            )
+        self._session.execute(delete(Comment).where(Comment.is_demo.is_(True)), execution_options={"synchronize_session": "fetch"})
+        result = self._session.execute(
+            delete(Proposal).where(Proposal.is_demo.is_(True)), execution_options={"synchronize_session": "fetch"}
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _shares_json(shares: Any) -> str | None:
+    """District shares as canonical JSON text; a dict is serialised, text is checked."""
+    if shares is None:
+        return None
+    if isinstance(shares, str):
+        try:
+            parsed = json.loads(shares)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"district_shares is not JSON: {err}") from err
+    else:
+        parsed = shares
+    if not isinstance(parsed, Mapping):
+        # A value problem (JSON of the wrong shape), hence ValueError.
+        raise ValueError("district_shares must be a JSON object {district code: share}")  # noqa: TRY004
+    return json.dumps({str(k): float(v) for k, v in parsed.items()}, ensure_ascii=False, sort_keys=True)
+
+
+class Comments(_Repository):
+    """Comments on proposals."""
+
+    def add(self, proposal_id: int, author_id: int, body: str, is_demo: bool = False) -> Comment:
+        """Add a comment; raises :class:`NotFound` for an unknown proposal or author."""
+        if self._session.get(Proposal, proposal_id) is None:
+            raise NotFound("proposal", proposal_id)
+        if self._session.get(Resident, author_id) is None:
+            raise NotFound("resident", author_id)
+        comment = Comment(
+            proposal_id=proposal_id, author_id=author_id, body=body, is_demo=is_demo, hidden=False, created_at=utcnow()
+        )
+        self._session.add(comment)
+        self._session.flush()
+        return comment
+
+    def list_for(self, proposal_id: int, include_hidden: bool = False) -> builtins.list[Comment]:
+        """The comments on a proposal, oldest first (hidden ones only if ``include_hidden``)."""
+        stmt = select(Comment).where(Comment.proposal_id == proposal_id).order_by(Comment.created_at, Comment.id)
+        if not include_hidden:
+            stmt = stmt.where(Comment.hidden.is_(False))
+        return builtins.list(self._session.scalars(stmt))
+
+
+class Supports(_Repository):
+    """Residents' supports for proposals (one per resident and proposal)."""
+
+    def _find(self, proposal_id: int, resident_id: int) -> Support | None:
+        stmt = select(Support).where(Support.proposal_id == proposal_id, Support.resident_id == resident_id)
+        return self._session.scalars(stmt).one_or_none()
+
+    def add(self, proposal_id: int, resident_id: int) -> Support:
+        """Record a resident's support.
+
+        Raises
+        ------
+        AlreadySupported
+            When this resident already supports the proposal. Only the
+            attempted row is rolled back (SAVEPOINT): earlier work in the
+            transaction stays, and the transaction can go on.
+        NotFound
+            For an unknown proposal or resident.
+        """
+        if self._session.get(Proposal, proposal_id) is None:
+            raise NotFound("proposal", proposal_id)
+        if self._session.get(Resident, resident_id) is None:
+            raise NotFound("resident", resident_id)
+        support = Support(proposal_id=proposal_id, resident_id=resident_id, created_at=utcnow())
+        # No check-then-insert: the unique constraint decides, so two
+        # sessions racing for the same support cannot both succeed.
+        self._insert_unique(
+            support,
+            already_there=lambda: self._find(proposal_id, resident_id) is not None,
+            refusal=lambda: AlreadySupported(proposal_id, resident_id),
+        )
+        return support
+
+    def remove(self, proposal_id: int, resident_id: int) -> bool:
+        """Withdraw a support; True if there was one."""
+        result = self._session.execute(
+            delete(Support).where(Support.proposal_id == proposal_id, Support.resident_id == resident_id),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def count_for(self, proposal_id: int) -> int:
+        """How many residents support the proposal."""
+        stmt = select(func.count()).select_from(Support).where(Support.proposal_id == proposal_id)
+        return int(self._session.scalar(stmt) or 0)
+
+    def counts(self) -> dict[int, int]:
+        """Support counts of every proposal that has at least one: ``{proposal_id: count}``."""
+        stmt = select(Support.proposal_id, func.count()).group_by(Support.proposal_id)
+        return {int(pid): int(n) for pid, n in self._session.execute(stmt)}
+
+
+class History(_Repository):
+    """Status history of proposals."""
+
+    def list_for(self, proposal_id: int) -> builtins.list[StatusChange]:
+        """A proposal's status changes, oldest first (the first has ``from_status`` None)."""
+        stmt = (
+            select(StatusChange)
+            .where(StatusChange.proposal_id == proposal_id)
+            .order_by(StatusChange.changed_at, StatusChange.id)
+        )
+        return builtins.list(self._session.scalars(stmt))
+
+
+class UnitOfWork:
+    """One transaction's view of the store, with a repository per table.
+
+    Obtained from ``Store.transaction()``; everything done through it is
+    committed together when the ``with`` block ends, or rolled back if it
+    raises.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.residents = Residents(session)
+        self.districts = Districts(session)
+        self.centres = Centres(session)
+        self.proposals = Proposals(session)
+        self.comments = Comments(session)
+        self.supports = Supports(session)
+        self.history = History(session)
+
+    def flush(self) -> None:
+        """Send pending writes to the database now (ids, constraint checks) without committing."""
+        self._session.flush()
