@@ -19,6 +19,11 @@ VAR_DIR = ROOT / "var"
 STATIC_DIR = ROOT / "static"
 
 
+def raster_dir() -> Path:
+    """Where registered raster layers live (``GOYANG_RASTER_DIR``, default ``var/rasters``)."""
+    return Path(os.environ.get("GOYANG_RASTER_DIR") or VAR_DIR / "rasters")
+
+
 def _secret(key: str) -> str | None:
     """A value from Streamlit secrets, if Streamlit and a secrets file are there."""
     try:

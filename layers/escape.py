@@ -27,3 +27,22 @@ def escape_map_text(s: object) -> str:
     if s is None:
         return ""
     return html.escape(str(s), quote=True).translate(_TEMPLATE_LITERAL)
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=")
+
+
+def escape_markdown(s: object) -> str:
+    """``s`` as literal text inside Streamlit markdown (no formatting, links, LaTeX or HTML).
+
+    Every character that markdown, Streamlit's ``:colour[...]`` directives or
+    ``$...$`` LaTeX could interpret is backslash-escaped; newlines are kept as
+    hard line breaks.
+
+    >>> escape_markdown("**bold** $x$")
+    '\\\\*\\\\*bold\\\\*\\\\* \\\\$x\\\\$'
+    """
+    if s is None:
+        return ""
+    out = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(s))
+    return out.replace("\r\n", "\n").replace("\n", "  \n")

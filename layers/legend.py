@@ -65,8 +65,8 @@ def legend_html(title: str, entries: Sequence[LegendEntry]) -> str:
     )
 
 
-class Legend(MacroElement):
-    """A Leaflet control showing :func:`legend_html`; add it to a ``folium.Map``."""
+class HtmlControl(MacroElement):
+    """A Leaflet control showing ready-made HTML (its text must already be escaped)."""
 
     _template = Template(
         """
@@ -83,8 +83,16 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, title: str, entries: Sequence[LegendEntry], position: str = "bottomright"):
+    def __init__(self, html: str, position: str = "bottomright"):
         super().__init__()
-        self._name = "Legend"
+        self._name = "HtmlControl"
         self.position = position
-        self.html = legend_html(title, entries)
+        self.html = html
+
+
+class Legend(HtmlControl):
+    """A Leaflet control showing :func:`legend_html`; add it to a ``folium.Map``."""
+
+    def __init__(self, title: str, entries: Sequence[LegendEntry], position: str = "bottomright"):
+        super().__init__(legend_html(title, entries), position)
+        self._name = "Legend"

@@ -99,3 +99,20 @@ def authenticate(store: "Store", username: str, password: str) -> int:
                 "The username or password is wrong.",
             )
         return r.id
+
+
+def resident_for_oidc(store: "Store", subject: str, email: str | None = None, name: str | None = None) -> int:
+    """The account of an OpenID Connect user, created as a resident on first sign-in.
+
+    The username is ``oidc:<subject>`` (a colon cannot occur in local
+    usernames, so the two kinds never collide); no password is stored.
+    """
+    if not subject:
+        raise NotAllowed("oidc_no_subject", "로그인 정보에 사용자 식별자가 없습니다.", "The sign-in carried no user identifier.")
+    username = f"oidc:{subject}"[:64]
+    with store.transaction() as tx:
+        r = tx.residents.by_username(username)
+        if r is not None:
+            return r.id
+        display = clean_text(name or (email or "").split("@")[0] or "주민", field_ko="표시 이름", field_en="display name", max_len=40)
+        return tx.residents.add(username=username, display_name=display, role="resident", email=email, password_hash=None).id

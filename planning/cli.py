@@ -42,11 +42,23 @@ def _open_store(url: str | None):
     return Store.open(url)
 
 
+def _ensure_reference_layers(store, refresh: bool = False) -> None:
+    """Register the platform's own raster layers (once, or again after the districts changed)."""
+    from layers.rasters import RasterRegistry
+    from planning.reference_layers import VOTER_DENSITY_KEY, register_voter_density
+    from settings import raster_dir
+
+    registry = RasterRegistry(raster_dir())
+    if refresh or VOTER_DENSITY_KEY not in {layer.key for layer in registry.list()}:
+        register_voter_density(store, registry)
+
+
 def cmd_init_db(args: argparse.Namespace, out: TextIO) -> int:
     from planning.geography import install_reference_data
 
     store = _open_store(args.database_url)
     added = install_reference_data(store)
+    _ensure_reference_layers(store)
     print(f"데이터베이스 준비 완료 / database ready: {store.url_display} "
           f"(districts +{added['districts']}, centres +{added['centres']})", file=out)
     return 0
@@ -57,6 +69,7 @@ def cmd_seed_demo(args: argparse.Namespace, out: TextIO) -> int:
 
     store = _open_store(args.database_url)
     s = seed_demo(store, n_proposals=args.proposals, reset=args.reset)
+    _ensure_reference_layers(store)
     if s.skipped:
         print("데모 데이터가 이미 있습니다 (--reset으로 다시 만들 수 있습니다) / demo data already present (use --reset to regenerate)", file=out)
     else:
@@ -75,6 +88,8 @@ def cmd_import_boundaries(args: argparse.Namespace, out: TextIO) -> int:
     install_reference_data(store)
     result = import_official_boundaries(store, args.file, assume_epsg=args.assume_epsg)
     print(result.summary(args.lang), file=out)
+    if len(result.districts):
+        _ensure_reference_layers(store, refresh=True)
     return 0
 
 

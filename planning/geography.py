@@ -178,3 +178,19 @@ def gazetteer(store: "Store") -> Gazetteer:
         slot.value = build_gazetteer(hubs[["code", "name", "geometry"]], districts_frame(store), legal_dongs())
         slot.key = key
     return slot.value
+
+
+def district_choices(store: "Store") -> dict[str, str]:
+    """Budget districts for a picker: code → "덕양구 행신1동" (ordered by gu and name)."""
+    with store.transaction() as tx:
+        ds = sorted(tx.districts.list(), key=lambda d: (d.gu, d.name))
+    return {d.code: f"{d.gu} {d.name}" for d in ds}
+
+
+def set_hub(store: "Store", actor, code: str, is_hub: bool) -> None:
+    """Designate a centre as hub or not (admins only); linking follows on the next call of :func:`gazetteer`."""
+    from planning.auth import require_role
+
+    require_role(actor, "admin")
+    with store.transaction() as tx:
+        tx.centres.set_hub(code, is_hub)

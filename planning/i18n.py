@@ -124,6 +124,26 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "접수 상태의 제안만 수정하거나 철회할 수 있습니다.",
         "Only proposals still in 'submitted' can be edited or withdrawn.",
     ),
+    # administration
+    "admin.only": ("관리자만 볼 수 있는 화면입니다.", "Only admins can see this page."),
+    "admin.hubs": ("거점 지정", "Hub designation"),
+    "admin.hubs.help": (
+        "거점 동 복합주민센터로 지정할 주민센터를 고르세요. 제안의 거점 연결이 곧바로 바뀝니다.",
+        "Choose which community centres are hubs. Proposals are linked to the new hubs at once.",
+    ),
+    "admin.code": ("행정코드", "Code"),
+    "admin.centre": ("주민센터", "Centre"),
+    "admin.save": ("저장", "Save"),
+    "admin.saved": ("{n}건을 바꿨습니다.", "{n} changes saved."),
+    "admin.villages": ("마을", "Villages"),
+    "admin.villages.draw": ("지도에 마을 경계 그리기", "Draw a village boundary on the map"),
+    "admin.villages.name": ("마을 이름", "Village name"),
+    "admin.villages.add": ("마을 추가", "Add village"),
+    "admin.villages.added": ("마을 #{id}을(를) 추가했습니다.", "Village #{id} was added."),
+    "admin.villages.import": ("파일에서 마을 가져오기", "Import villages from a file"),
+    "admin.villages.file": ("GeoJSON, GeoPackage 또는 압축한 Shapefile", "GeoJSON, GeoPackage or zipped Shapefile"),
+    "admin.villages.name_column": ("이름 열", "Name column"),
+    "admin.villages.delete": ("마을 삭제", "Delete village"),
 }
 
 

@@ -85,3 +85,9 @@ def store(store_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_raster_dir(tmp_path, monkeypatch):
+    """Registered rasters of a test go to its own folder, never to the project's var/."""
+    monkeypatch.setenv("GOYANG_RASTER_DIR", str(tmp_path / "rasters"))

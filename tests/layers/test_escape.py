@@ -44,3 +44,17 @@ def test_escaped_text_cannot_break_out_of_folium_tooltip_or_popup():
     assert "</script><img" not in html
     assert "<img src=x" not in html
     assert "&#36;{alert(1)}&#96;);alert(2);(&#96;&lt;/script&gt;&lt;img src=x onerror=alert(3)&gt;&#92;" in html
+
+
+def test_escape_markdown_shows_text_literally():
+    from streamlit.testing.v1 import AppTest
+
+    from layers.escape import escape_markdown
+
+    payload = "**bold** [link](http://x) <b>html</b> $x^2$ :red[colour] `code` # head\nline2"
+    escaped = escape_markdown(payload)
+    assert "**" not in escaped.replace("\\*", "") and "](" not in escaped.replace("\\]\\(", "")
+    at = AppTest.from_string(f"import streamlit as st\nst.markdown({escaped!r})").run()
+    md = at.markdown[0]
+    assert md.value == escaped
+    assert escape_markdown(None) == ""

@@ -42,3 +42,18 @@ def test_register_refusals(store, kwargs, code):
     with pytest.raises(InvalidInput) as e:
         register(store, **args)
     assert e.value.code == code
+
+
+def test_oidc_accounts_are_created_once_without_password(store):
+    from planning.accounts import resident_for_oidc
+
+    install_reference_data(store)
+    a = resident_for_oidc(store, "google-123", email="minji@example.org", name="김민지")
+    assert resident_for_oidc(store, "google-123", email="minji@example.org", name="김민지") == a
+    with store.transaction() as tx:
+        r = tx.residents.get(a)
+        assert r.username == "oidc:google-123" and r.password_hash is None and r.role == "resident" and r.display_name == "김민지"
+    with pytest.raises(NotAllowed):
+        authenticate(store, "oidc:google-123", "")  # no password sign-in for OIDC accounts
+    with pytest.raises(NotAllowed):
+        resident_for_oidc(store, "")

@@ -94,3 +94,19 @@ def test_import_official_boundaries_replaces_approximate_cells(store, tmp_path):
     out = io.StringIO()
     assert main(["--database-url", str(store.url.render_as_string(hide_password=False)), "--lang", "en", "import-boundaries", str(path)], out=out) == 0
     assert "Imported 43 of 44" in out.getvalue()
+
+
+def test_only_admins_set_hubs(store):
+    from planning.accounts import register
+    from planning.auth import actor_for
+    from planning.errors import NotAllowed
+    from planning.geography import set_hub
+
+    install_reference_data(store)
+    resident = actor_for(store, register(store, "someone", "long enough pw", "주민", "4128164000"))
+    admin = actor_for(store, register(store, "boss", "long enough pw", "관리자", None, role="admin"))
+    with pytest.raises(NotAllowed):
+        set_hub(store, resident, "4128156000", True)
+    assert "4128156000" not in set(centres_frame(store, hubs_only=True)["code"])
+    set_hub(store, admin, "4128156000", True)
+    assert "4128156000" in set(centres_frame(store, hubs_only=True)["code"])

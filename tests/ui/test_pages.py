@@ -1,0 +1,227 @@
+"""Page logic with Streamlit's AppTest, for each role, signed in and out."""
+from __future__ import annotations
+
+import pytest
+import shapely
+
+from tests.ui.conftest import APP  # noqa: F401  (documents which script runs)
+
+LON, LAT = 126.833004, 37.622148  # 행신1동
+SQUARE = {
+    "type": "Feature",
+    "properties": {},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[LON, LAT], [LON + 0.002, LAT], [LON + 0.002, LAT + 0.001], [LON, LAT + 0.001], [LON, LAT]]],
+    },
+}
+XSS = "<img src=x onerror=alert(1)>${alert(2)}"
+
+
+def text_of(at) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.title] + [e.value for e in at.subheader]
+    parts += [e.value for e in at.caption] + [e.value for e in at.info] + [e.value for e in at.error] + [e.value for e in at.warning]
+    parts += [e.value for e in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+def drawn(feature):
+    return {"all_drawings": [feature], "last_active_drawing": feature, "bounds": None, "zoom": 12}
+
+
+@pytest.mark.parametrize(
+    "user, staff_pages",
+    [
+        (None, []),
+        ("demo-resident", []),
+        ("demo-planner", ["review"]),
+        ("demo-centre", ["meetings"]),
+        ("demo-admin", ["review", "meetings", "admin"]),
+    ],
+)
+def test_map_page_runs_for_every_role(make_app, fake_map, user, staff_pages):
+    at = make_app(user).run()
+    assert not at.exception, at.exception
+    assert "고양시 주민참여 지도" in text_of(at)
+    assert fake_map.calls, "the map component was not called"
+    call = fake_map.calls[-1]
+    assert call["key"] == "residents_map" and call["feature_group_to_add"] is not None
+    # the sidebar says who is signed in
+    caption = "\n".join(c.value for c in at.sidebar.caption)
+    assert ("로그인됨" in caption) == (user is not None)
+
+
+@pytest.mark.parametrize(
+    "user, page, expect",
+    [
+        ("demo-resident", "ui/mine_page.py", "내 제안"),
+        (None, "ui/account_page.py", "로그인"),
+        ("demo-resident", "ui/account_page.py", "로그아웃"),
+        ("demo-planner", "ui/review_page.py", "#5"),
+        ("demo-centre", "ui/meetings_page.py", "#6"),
+        ("demo-admin", "ui/admin_page.py", "거점 지정"),
+        ("demo-resident", "ui/admin_page.py", "관리자만"),
+    ],
+)
+def test_each_page_for_its_roles(make_app, user, page, expect):
+    at = make_app(user).run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    body = text_of(at) + "\n".join(b.label for b in at.button) + "\n".join(t.label for t in at.tabs)
+    assert expect in body
+
+
+def test_sign_in_with_a_demo_account_and_a_wrong_password(make_app, app_store):
+    at = make_app().run()
+    at.switch_page("ui/account_page.py").run()
+    at.text_input(key="signin_username").input("demo-resident")
+    at.text_input(key="signin_password").input("wrong password")
+    at.button(key="signin_submit").click().run()
+    assert "비밀번호가 맞지 않습니다" in text_of(at)
+    assert "resident_id" not in at.session_state
+    at.text_input(key="signin_password").input("goyang-demo-2026")
+    at.button(key="signin_submit").click().run()
+    assert not at.exception
+    with app_store.transaction() as tx:
+        assert at.session_state["resident_id"] == tx.residents.by_username("demo-resident").id
+
+
+def test_register_a_new_resident(make_app, app_store):
+    at = make_app().run()
+    at.switch_page("ui/account_page.py").run()
+    at.text_input(key="reg_username").input("minji")
+    at.text_input(key="reg_display").input("민지")
+    at.selectbox(key="reg_home").set_value("4128164000")
+    at.text_input(key="reg_pw1").input("a long password")
+    at.text_input(key="reg_pw2").input("a long password")
+    at.button(key="register_submit").click().run()
+    assert not at.exception, at.exception
+    with app_store.transaction() as tx:
+        r = tx.residents.by_username("minji")
+        assert r is not None and r.home_district_code == "4128164000" and r.role == "resident"
+    assert at.session_state["resident_id"] == r.id
+
+
+def test_anonymous_drawing_shows_placement_but_no_form(make_app, fake_map):
+    fake_map.result = drawn(SQUARE)
+    at = make_app().run()
+    assert not at.exception, at.exception
+    text = text_of(at)
+    assert "행신1동" in text and "거점 주민센터" in text
+    assert "로그인한 주민만" in text
+    assert "pf_submit" not in [b.key for b in at.button]
+
+
+def test_resident_submits_a_drawn_proposal(make_app, fake_map, app_store):
+    fake_map.result = drawn(SQUARE)
+    at = make_app("demo-resident").run()
+    at.text_input(key="pf_title").input("행신동 쉼터 벤치")
+    at.text_area(key="pf_body").input("버스정류장 옆에 벤치가 필요합니다.")
+    at.selectbox(key="pf_category").set_value("welfare")
+    at.radio(key="pf_kind").set_value("area")
+    at.number_input(key="pf_cost").set_value(15_000_000)
+    at.button(key="pf_submit").click().run()
+    assert not at.exception, at.exception
+    with app_store.transaction() as tx:
+        mine = [p for p in tx.proposals.list() if p.title == "행신동 쉼터 벤치"]
+        assert len(mine) == 1
+        p = mine[0]
+        assert p.geometry.equals(shapely.geometry.shape(SQUARE["geometry"]))
+        assert p.district_code == "4128164000" and p.hub_code == "4128165000" and p.cost_krw == 15_000_000 and p.kind == "area"
+    assert at.session_state["selected_proposal"] == p.id
+    # the same drawing does not offer the form again; the card of the new proposal shows
+    assert "행신동 쉼터 벤치" in text_of(at)
+
+
+def test_bad_drawing_is_refused_in_the_chosen_language(make_app, fake_map):
+    seoul = {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [126.978, 37.5665]}}
+    fake_map.result = drawn(seoul)
+    at = make_app("demo-resident").run()
+    assert "고양시 밖에 있습니다" in "\n".join(e.value for e in at.error)
+    at = make_app("demo-resident", lang="en").run()
+    assert "outside Goyang" in "\n".join(e.value for e in at.error)
+
+
+def test_empty_form_fields_are_refused(make_app, fake_map, app_store):
+    fake_map.result = drawn(SQUARE)
+    at = make_app("demo-resident").run()
+    with app_store.transaction() as tx:
+        before = tx.proposals.count()
+    at.button(key="pf_submit").click().run()
+    assert "제목을(를) 입력해 주세요" in "\n".join(e.value for e in at.error)
+    with app_store.transaction() as tx:
+        assert tx.proposals.count() == before
+
+
+def test_click_opens_the_card_and_support_and_comment_work(make_app, fake_map, app_store):
+    with app_store.transaction() as tx:
+        p = tx.proposals.list()[0]
+        title = p.title
+    fake_map.result = {"last_object_clicked_tooltip": f"#{p.id} {title}", "bounds": None}
+    at = make_app("demo-r001").run()
+    assert not at.exception, at.exception
+    assert f"#{p.id}" in "\n".join(s.value for s in at.subheader)
+    with app_store.transaction() as tx:
+        before = tx.supports.count_for(p.id)
+    keys = [b.key for b in at.button]
+    if f"support_{p.id}" in keys:
+        at.button(key=f"support_{p.id}").click().run()
+        with app_store.transaction() as tx:
+            assert tx.supports.count_for(p.id) == before + 1
+        at.button(key=f"unsupport_{p.id}").click().run()  # and take it back
+    else:
+        at.button(key=f"unsupport_{p.id}").click().run()
+        with app_store.transaction() as tx:
+            assert tx.supports.count_for(p.id) == before - 1
+        at.button(key=f"support_{p.id}").click().run()
+    with app_store.transaction() as tx:
+        assert tx.supports.count_for(p.id) == before
+    at.text_area(key=f"comment_{p.id}_0_body").input("저도 찬성합니다")
+    at.button(key=f"comment_{p.id}_0_send").click().run()
+    assert not at.exception, at.exception
+    with app_store.transaction() as tx:
+        assert "저도 찬성합니다" in [c.body for c in tx.comments.list_for(p.id)]
+
+
+def test_user_text_in_the_card_is_shown_literally(make_app, fake_map, app_store):
+    from planning.auth import actor_for
+    from planning.proposals import submit_proposal
+
+    with app_store.transaction() as tx:
+        rid = tx.residents.by_username("demo-resident").id
+    pid = submit_proposal(app_store, actor_for(app_store, rid), SQUARE, title=XSS, body="**not bold** [x](http://e)", category="urban")
+    fake_map.result = {"last_object_clicked_tooltip": f"#{pid} x"}
+    at = make_app().run()
+    assert not at.exception, at.exception
+    heads = [s.value for s in at.subheader]
+    assert any("\\<img src=x onerror=alert(1)\\>\\$\\{alert(2)\\}" in h for h in heads), heads
+    assert any("\\*\\*not bold\\*\\*" in m.value for m in at.markdown)
+
+
+def test_my_proposals_edit_and_withdraw(make_app, app_store):
+    from planning.auth import actor_for
+    from planning.proposals import submit_proposal
+
+    with app_store.transaction() as tx:
+        rid = tx.residents.by_username("demo-resident").id
+    pid = submit_proposal(app_store, actor_for(app_store, rid), SQUARE, title="처음 제목", body="내용", category="urban")
+    at = make_app("demo-resident").run()
+    at.switch_page("ui/mine_page.py").run()
+    assert not at.exception, at.exception
+    at.text_input(key=f"edit_title_{pid}").input("바뀐 제목")
+    at.button(key=f"save_{pid}").click().run()
+    with app_store.transaction() as tx:
+        titles = {p.id: p.title for p in tx.proposals.by_author(rid)}
+    assert titles[pid] == "바뀐 제목"
+    at.button(key=f"withdraw_{pid}").click().run()
+    with app_store.transaction() as tx:
+        assert tx.proposals.get(pid).status == "withdrawn"
+
+
+def test_admin_changes_a_hub(make_app, app_store):
+    at = make_app("demo-admin").run()
+    at.switch_page("ui/admin_page.py").run()
+    assert not at.exception, at.exception
+    assert at.get("arrow_data_editor"), "the hub editor is missing"
+    assert [t.label for t in at.tabs] == ["거점 지정", "마을"]
+    assert "admin.save" not in text_of(at)  # labels come from the catalogue, not keys

@@ -1,0 +1,88 @@
+"""Administration: hub designation and villages (마을) — drawn on the map or imported from a file."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+import streamlit_folium
+
+from geo.errors import Refusal
+from layers.draw import latest_drawing, village_draw_control
+from layers.escape import escape_markdown as md
+from planning.geography import centres_frame, set_hub
+from planning.villages import add_village, delete_village, import_villages, villages_frame
+from ui.context import current_actor, get_store, lang, show_refusal, tr
+from ui.mapdata import base_map, hub_codes
+
+store = get_store()
+actor = current_actor(store)
+st.title(tr("nav.admin"))
+if actor.role != "admin":
+    st.error(tr("admin.only"))
+    st.stop()
+
+hubs_tab, villages_tab = st.tabs([tr("admin.hubs"), tr("admin.villages")])
+
+with hubs_tab:
+    st.caption(tr("admin.hubs.help"))
+    centres = centres_frame(store)
+    edited = st.data_editor(
+        centres[["code", "name", "is_hub"]],
+        column_config={
+            "code": st.column_config.TextColumn(tr("admin.code"), disabled=True),
+            "name": st.column_config.TextColumn(tr("admin.centre"), disabled=True),
+            "is_hub": st.column_config.CheckboxColumn(tr("layer.hubs")),
+        },
+        hide_index=True,
+        key="hub_editor",
+    )
+    if st.button(tr("admin.save"), key="save_hubs", type="primary"):
+        changed = [(c, bool(h)) for c, h, old in zip(edited["code"], edited["is_hub"], centres["is_hub"]) if bool(h) != bool(old)]
+        try:
+            for code, is_hub in changed:
+                set_hub(store, actor, code, is_hub)
+        except Refusal as err:
+            show_refusal(err)
+        else:
+            hub_codes.clear()
+            st.success(tr("admin.saved", n=len(changed)))
+
+with villages_tab:
+    villages = villages_frame(store)
+    st.dataframe(villages.drop(columns="geometry"), hide_index=True)
+    st.subheader(tr("admin.villages.draw"))
+    name = st.text_input(tr("admin.villages.name"), key="village_name")
+    m = base_map(lang())
+    village_draw_control(lang()).add_to(m)
+    out = streamlit_folium.st_folium(m, key="village_map", returned_objects=["last_active_drawing", "all_drawings"], use_container_width=True, height=480)
+    drawing = latest_drawing(out)
+    if st.button(tr("admin.villages.add"), key="add_village", disabled=drawing is None):
+        try:
+            vid = add_village(store, actor, name, drawing)
+        except Refusal as err:
+            show_refusal(err)
+        else:
+            st.success(tr("admin.villages.added", id=vid))
+    st.subheader(tr("admin.villages.import"))
+    upload = st.file_uploader(tr("admin.villages.file"), type=["geojson", "json", "gpkg", "zip"], key="village_file")
+    name_column = st.text_input(tr("admin.villages.name_column"), value="name", key="village_name_column")
+    if upload is not None and st.button(tr("admin.villages.import"), key="import_villages"):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            try:
+                report = import_villages(store, actor, path, name_column)
+            except Refusal as err:
+                show_refusal(err)
+            else:
+                st.text(report.summary(lang()) if hasattr(report, "summary") else str(report))
+    if len(villages):
+        gone = st.selectbox(tr("admin.villages.delete"), options=list(villages["id"]), format_func=lambda i: md(villages.set_index("id").at[i, "name"]), key="village_delete")
+        if st.button(tr("admin.villages.delete"), key="delete_village"):
+            try:
+                delete_village(store, actor, int(gone))
+            except Refusal as err:
+                show_refusal(err)
+            else:
+                st.rerun()

@@ -1,0 +1,100 @@
+"""Residents' map: browse layers, find a dong, draw and submit a proposal, open a proposal's card."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import streamlit as st
+import streamlit_folium
+
+from geo.errors import Refusal
+from geo.search import find_places
+from layers.assets import AssetsMissing, use_local_assets
+from layers.draw import draw_control, drawn_circle_to_polygon, latest_drawing
+from layers.proposals import clicked_proposal_id, proposal_layer
+from layers.viewport import GOYANG_CENTER, GOYANG_ZOOM, viewport_from_result, zoom_for_bounds
+from ui.cards import proposal_card_view
+from ui.context import current_actor, get_store, lang, tr
+from ui.mapdata import base_map, proposals_in_view
+from ui.proposal_form import placement_and_form
+
+store = get_store()
+actor = current_actor(store)
+
+st.title(tr("app.title"))
+st.caption(tr("app.tagline"))
+
+try:
+    use_local_assets()
+except AssetsMissing as exc:
+    st.error(str(exc))
+    st.stop()
+
+# --- find a place -------------------------------------------------------------
+query = st.text_input(tr("map.search"), key="place_query", placeholder="행신1동 · 4128164000 · 일산서구")
+if query.strip():
+    places = find_places(query, limit=8)
+    if not places:
+        st.warning(tr("map.search.none", query=query))
+    else:
+        picked = st.radio(
+            tr("map.search"),
+            options=range(len(places)),
+            format_func=lambda i: places[i].display_name,
+            key="place_pick",
+            horizontal=True,
+            label_visibility="collapsed",
+        )
+        place = places[picked]
+        target = {"center": [place.centre_lat, place.centre_lon], "zoom": zoom_for_bounds(*place.bounds)}
+        if st.session_state.get("map_target") != target:
+            st.session_state["map_target"] = target
+
+target = st.session_state.get("map_target", {"center": list(GOYANG_CENTER), "zoom": GOYANG_ZOOM})
+
+# --- the map ------------------------------------------------------------------
+map_col, side_col = st.columns([3, 2], gap="medium")
+with map_col:
+    m = base_map(lang())
+    draw_control(lang()).add_to(m)
+    view = st.session_state.get("map_view")
+    frame = proposals_in_view(view.bbox if view else None)
+    layer = proposal_layer(frame, zoom=view.zoom if view else GOYANG_ZOOM, lang=lang(), selected_id=st.session_state.get("selected_proposal"))
+    result = streamlit_folium.st_folium(
+        m,
+        key="residents_map",
+        feature_group_to_add=layer,
+        center=target["center"],
+        zoom=target["zoom"],
+        returned_objects=["all_drawings", "last_active_drawing", "bounds", "zoom", "last_object_clicked_tooltip"],
+        use_container_width=True,
+        height=620,
+    )
+    st.caption(tr("map.draw_hint"))
+    st.caption(tr("map.approximate"))
+
+new_view = viewport_from_result(result)
+if new_view is not None and new_view != view:
+    st.session_state["map_view"] = new_view
+    st.rerun()  # fetch the proposals of the new view (the map itself does not reload)
+
+clicked = clicked_proposal_id(result)
+if clicked is not None and clicked != st.session_state.get("last_clicked"):
+    st.session_state["last_clicked"] = clicked
+    st.session_state["selected_proposal"] = clicked
+
+with side_col:
+    drawing = latest_drawing(result)
+    if drawing is not None and (drawing.get("properties") or {}).get("radius") is not None:
+        drawing = drawn_circle_to_polygon(drawing)
+    key = hashlib.sha1(json.dumps(drawing, sort_keys=True).encode()).hexdigest() if drawing else None
+    if drawing is not None and key not in st.session_state.setdefault("submitted_drawings", set()):
+        placement_and_form(store, actor, drawing, key)
+    elif st.session_state.get("selected_proposal") is not None:
+        try:
+            proposal_card_view(store, actor, st.session_state["selected_proposal"])
+        except Refusal as err:
+            st.warning(err.message(lang()))
+            st.session_state.pop("selected_proposal", None)
+    else:
+        st.info(tr("map.draw_hint"))

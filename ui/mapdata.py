@@ -1,0 +1,58 @@
+"""Cached map inputs for the pages: nothing is re-read or re-projected on a rerun that a cache can keep.
+
+Reference layers are cached for the process; proposals per snapped viewport
+for a short time, and cleared at once after this session writes.
+"""
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from layers.basemap import BaseMapData, base_map_data, goyang_base_map
+from layers.legend import HtmlControl
+from layers.rasters import RasterLayer, RasterRegistry, folium_overlay
+from layers.rasters import legend_html as raster_legend_html
+from planning.geography import centres_frame
+from planning.proposals import map_frame
+from settings import get_settings, raster_dir
+from ui.context import get_store
+
+
+@st.cache_data(show_spinner=False)
+def cached_base_map_data() -> BaseMapData:
+    """Boundaries as GeoJSON, built once per process."""
+    return base_map_data()
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def hub_codes() -> frozenset[str]:
+    """Codes of the hub centres (an admin may change them: a minute's cache, cleared on change)."""
+    return frozenset(centres_frame(get_store(), hubs_only=True)["code"])
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def raster_layers() -> list[RasterLayer]:
+    """The registered raster layers (an admin may add some: a minute's cache, cleared on change)."""
+    return RasterRegistry(raster_dir()).list()
+
+
+def base_map(lang: str) -> folium.Map:
+    """The stable base map: boundaries, centres, hubs and raster overlays (proposals come as a feature group)."""
+    s = get_settings()
+    m = goyang_base_map(s.tiles, tiles_attr=s.tiles_attr, hub_codes=hub_codes(), data=cached_base_map_data())
+    for layer in raster_layers():
+        folium_overlay(layer, lang=lang, show=False).add_to(m)
+        HtmlControl(raster_legend_html(layer, lang), position="bottomright").add_to(m)
+    return m
+
+
+@st.cache_data(show_spinner=False, ttl=30, max_entries=256)
+def proposals_in_view(bbox: tuple[float, float, float, float] | None) -> gpd.GeoDataFrame:
+    """Public proposals inside a snapped viewport (all of them before the map reported its bounds)."""
+    return map_frame(get_store(), bbox=bbox)
+
+
+def forget_proposals() -> None:
+    """Drop cached proposals after a write, so the change shows at once."""
+    proposals_in_view.clear()

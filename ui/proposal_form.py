@@ -1,0 +1,75 @@
+"""The panel beside the map after a drawing: where it belongs, and the proposal form."""
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.errors import Refusal
+from layers.escape import escape_markdown
+from planning.categories import categories
+from planning.proposals import preview_placement, submit_proposal
+from ui.context import lang, show_refusal, tr
+from ui.mapdata import forget_proposals
+
+
+def _distance(m: float) -> str:
+    return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
+
+
+def placement_and_form(store, actor, drawing: dict, drawing_key: str) -> None:
+    """Show the placement of ``drawing`` and, for a signed-in resident, the form to submit it."""
+    try:
+        place = preview_placement(store, drawing)
+    except Refusal as err:
+        show_refusal(err)
+        return
+    st.subheader(tr("place.title"))
+    for repair in place.repairs:
+        st.warning(repair.message(lang()))
+    st.markdown(
+        "  \n".join(
+            [
+                escape_markdown(tr("place.hub", name=place.hub_name, distance=_distance(place.hub_distance_m))),
+                escape_markdown(tr("place.district", name=place.district_name)),
+                escape_markdown(tr("place.legal_dong", name=place.legal_dong_name)),
+            ]
+        )
+    )
+    if len(place.district_shares) > 1:
+        shares = ", ".join(f"{code}: {share:.0%}" for code, share in sorted(place.district_shares.items(), key=lambda kv: -kv[1]))
+        st.caption(tr("place.shares", shares=shares))
+    st.caption(tr("place.quota_unset"))
+    if actor.id is None:
+        st.info(tr("signin.required"))
+        return
+    cats = {c.code: c.label(lang()) for c in categories()}
+    with st.form("proposal_form", clear_on_submit=False):
+        title = st.text_input(tr("form.title"), max_chars=120, key="pf_title")
+        body = st.text_area(tr("form.body"), max_chars=5000, key="pf_body")
+        category = st.selectbox(tr("form.category"), options=list(cats), format_func=cats.get, key="pf_category")
+        kind = st.radio(
+            tr("form.kind"), options=["individual", "area"], format_func=lambda k: tr(f"form.kind.{k}"), key="pf_kind", horizontal=True
+        )
+        cost = st.number_input(tr("form.cost"), min_value=0, max_value=10_000_000_000, value=None, step=1_000_000, key="pf_cost")
+        photo = st.text_input(tr("form.photo"), key="pf_photo", placeholder="https://")
+        sent = st.form_submit_button(tr("form.submit"), type="primary", key="pf_submit")
+    if sent:
+        try:
+            pid = submit_proposal(
+                store,
+                actor,
+                drawing,
+                title=title,
+                body=body,
+                category=category,
+                kind=kind,
+                cost_krw=None if cost is None else int(cost),
+                photo_url=photo.strip() or None,
+            )
+        except Refusal as err:
+            show_refusal(err)
+            return
+        st.session_state["submitted_drawings"].add(drawing_key)
+        st.session_state["selected_proposal"] = pid
+        st.session_state["flash"] = tr("form.submitted", id=pid)
+        forget_proposals()
+        st.rerun()
