@@ -1,4 +1,4 @@
-"""Goyang's base map: the city, its gu and dongs, budget districts and community centres.
+"""Goyang's base map: the city, its gu and dongs, budget districts, villages and community centres.
 
 Two steps so that pages can cache the expensive one:
 
@@ -7,6 +7,11 @@ Two steps so that pages can cache the expensive one:
 * :func:`goyang_base_map` builds a fresh ``folium.Map`` from that data. Build a
   new map on every run: streamlit-folium rewrites element ids while rendering,
   so a ``folium.Map`` must not be shared between runs or sessions.
+
+Villages (마을) come from the store, so the caller passes them (a
+GeoDataFrame, or :func:`village_data` of it for caching), like the live hub
+codes. They are part of the base map: a changed village list changes the
+map's identity in streamlit-folium (the iframe reloads), which is rare.
 
 Coordinates: GeoJSON stays ``[lon, lat]``; every folium call gets ``[lat, lon]``
 through :func:`geo.crs.folium_latlon` / :func:`geo.crs.folium_bounds`. All text
@@ -23,6 +28,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import folium
+import geopandas as gpd
 import numpy as np
 import shapely
 from branca.element import MacroElement
@@ -49,12 +55,15 @@ LAYER_GU = "구 Gu (3)"
 LAYER_LEGAL = "법정동 Legal dongs (53)"
 LAYER_DISTRICTS = "예산 권역 · 행정동 Budget districts (44)"
 LAYER_CENTRES = "주민센터 Community centres (거점 hubs)"
+LAYER_VILLAGES = "마을 Villages"
+VILLAGE_LABEL = "마을"
 LAYER_NAMES = (LAYER_DISTRICTS, LAYER_LEGAL, LAYER_GU, LAYER_CITY, LAYER_CENTRES)
 
 STYLE_CITY = {"color": "#222222", "weight": 3.5, "fill": False, "opacity": 0.9}
 STYLE_GU = {"color": "#6a3d9a", "weight": 2.5, "fill": False, "opacity": 0.9, "dashArray": "8 4"}
 STYLE_LEGAL = {"color": "#1f78b4", "weight": 1, "fillColor": "#a6cee3", "fillOpacity": 0.18, "opacity": 0.9}
 STYLE_DISTRICT = {"color": "#33a02c", "weight": 1.5, "fillColor": "#b2df8a", "fillOpacity": 0.2, "dashArray": "4 3"}
+STYLE_VILLAGE = {"color": "#b15928", "weight": 1.5, "fillColor": "#fdbf6f", "fillOpacity": 0.25, "dashArray": "2 3"}
 HIGHLIGHT = {"weight": 3, "fillOpacity": 0.35}
 
 # One Leaflet pane per layer, bottom to top. Without them a layer switched on in the
@@ -66,6 +75,8 @@ PANE_GU = "goyang-gu"
 PANE_CITY = "goyang-city"
 PANE_CENTRES = "goyang-centres"
 PANES = ((PANE_LEGAL, 410), (PANE_DISTRICTS, 420), (PANE_GU, 430), (PANE_CITY, 440), (PANE_CENTRES, 450))
+# Created only when villages are drawn: between budget districts and gu lines.
+PANE_VILLAGES, PANE_VILLAGES_Z = "goyang-villages", 425
 CENTRE_COLOUR, CENTRE_FILL = "#525252", "#ffffff"
 HUB_COLOUR, HUB_FILL = "#b33c00", "#fd8d3c"
 
@@ -173,6 +184,24 @@ def default_hub_codes() -> frozenset[str]:
     return _shipped_hub_codes()
 
 
+class GoyangMap(folium.Map):
+    """A ``folium.Map`` whose layer control is always rendered after every layer.
+
+    streamlit-folium concatenates the elements' scripts in the order they
+    were added, and a ``LayerControl`` names its layers by variable: a layer
+    added after it (a page adding a raster overlay to the map
+    :func:`goyang_base_map` returned) is still undefined there, and the whole
+    map script stops ("Cannot read properties of undefined (reading
+    'setZIndex')"): an empty map. Plain folium hides the problem. Moving the
+    control last when the map renders lets callers add layers at any time.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        for key in [k for k, child in self._children.items() if isinstance(child, folium.LayerControl)]:
+            self._children.move_to_end(key)
+        super().render(**kwargs)
+
+
 class _BlankBackground(MacroElement):
     """White map background for the tile-less map: the boundaries are the base."""
 
@@ -271,13 +300,68 @@ def _add_centres(group: folium.FeatureGroup, centres: Collection[Centre], hub_co
             ).add_to(group)
 
 
-def legend_entries() -> list[LegendEntry]:
-    """The legend rows, in the colours the layers use."""
+def village_data(villages: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Villages as a GeoJSON FeatureCollection (``[lon, lat]``) with escaped tooltips; pure and picklable.
+
+    Parameters
+    ----------
+    villages : GeoDataFrame
+        Columns ``id``, ``name`` and geometry (polygons, or points for a
+        village known only by its place), EPSG:4326. Rows without geometry
+        are left out.
+
+    The tooltip starts with "마을" so that a village named like a proposal
+    (``#12 …``) is never read as a proposal click (see
+    ``layers.proposals.clicked_proposal_id``).
+    """
+    if not isinstance(villages, gpd.GeoDataFrame):
+        raise TypeError("villages must be a GeoDataFrame")
+    missing = [c for c in ("id", "name") if c not in villages.columns]
+    if missing:
+        raise ValueError(f"the villages frame lacks columns: {', '.join(missing)}")
+    if villages.crs is None or villages.crs.to_epsg() != 4326:
+        raise ValueError("the villages frame must be in EPSG:4326 (lon/lat)")
+    features = []
+    for r in villages.itertuples():
+        geom = r.geometry
+        if geom is None or geom.is_empty:
+            continue
+        name = "" if r.name is None or (isinstance(r.name, float) and np.isnan(r.name)) else str(r.name)
+        features.append(
+            _feature(f"village-{r.id}", geom, key=f"village-{r.id}", tooltip=_tooltip(f"{VILLAGE_LABEL} {name}", "village"))
+        )
+    return _collection(features)
+
+
+def _village_layer(data: dict[str, Any], show: bool) -> folium.GeoJson:
+    marker = folium.CircleMarker(radius=5)  # for villages given as points
+    marker.options["pane"] = PANE_VILLAGES  # folium's path_options() drops a `pane` argument
+    return folium.GeoJson(
+        copy.deepcopy(data),
+        name=LAYER_VILLAGES,
+        style_function=lambda _f: dict(STYLE_VILLAGE),
+        highlight_function=lambda _f: dict(HIGHLIGHT),
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
+        marker=marker,
+        show=show,
+        overlay=True,
+        control=True,
+        zoom_on_click=False,
+        pane=PANE_VILLAGES,
+    )
+
+
+def legend_entries(villages: bool = False) -> list[LegendEntry]:
+    """The legend rows, in the colours the layers use (with a villages row when ``villages``)."""
+    village_rows = (
+        [LegendEntry("마을 Village", STYLE_VILLAGE["color"], "area", fill=STYLE_VILLAGE["fillColor"], dashed=True)] if villages else []
+    )
     return [
         LegendEntry("고양시 경계 City", STYLE_CITY["color"], "line"),
         LegendEntry("구 Gu", STYLE_GU["color"], "line", dashed=True),
         LegendEntry("법정동 Legal dong", STYLE_LEGAL["color"], "area", fill=STYLE_LEGAL["fillColor"]),
         LegendEntry(f"예산 권역 Budget district · {APPROXIMATE_NOTE}", STYLE_DISTRICT["color"], "area", STYLE_DISTRICT["fillColor"], True),
+        *village_rows,
         LegendEntry("주민센터 Community centre", CENTRE_COLOUR, "dot", fill=CENTRE_FILL),
         LegendEntry(f"{HUB_LABEL} 주민센터 Hub centre", HUB_COLOUR, "hub", fill=HUB_FILL),
     ]
@@ -291,8 +375,13 @@ def goyang_base_map(
     data: BaseMapData | None = None,
     show_districts: bool = False,
     legend: bool = True,
-) -> folium.Map:
+    villages: gpd.GeoDataFrame | dict[str, Any] | None = None,
+    show_villages: bool = True,
+) -> GoyangMap:
     """A folium map of Goyang fit to the city, with its boundary layers in a layer control.
+
+    Layers added to the returned map later (raster overlays, ...) join the
+    layer control too: see :class:`GoyangMap`.
 
     Parameters
     ----------
@@ -311,13 +400,19 @@ def goyang_base_map(
         Whether the budget-district layer starts visible (it is in the layer control either way).
     legend : bool
         Whether to draw the legend.
+    villages : GeoDataFrame or dict, optional
+        Villages (``id``, ``name``, geometry; EPSG:4326) from the store, or
+        :func:`village_data` of them (cacheable). Without them, or with none,
+        the map has no villages layer.
+    show_villages : bool
+        Whether the villages layer starts visible.
 
     Call :func:`layers.assets.use_local_assets` first so the map loads no CDN.
     """
     data = data if data is not None else base_map_data()
     hub_codes = default_hub_codes() if hub_codes is None else hub_codes
     minx, miny, maxx, maxy = data.bounds
-    m = folium.Map(
+    m = GoyangMap(
         location=folium_latlon((minx + maxx) / 2, (miny + maxy) / 2),
         zoom_start=11,
         tiles=None,
@@ -333,6 +428,11 @@ def goyang_base_map(
         folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(m)
     _geojson_layer(data.districts, LAYER_DISTRICTS, STYLE_DISTRICT, PANE_DISTRICTS, show=show_districts).add_to(m)
     _geojson_layer(data.legal_dongs, LAYER_LEGAL, STYLE_LEGAL, PANE_LEGAL).add_to(m)
+    village_fc = village_data(villages) if isinstance(villages, gpd.GeoDataFrame) else villages
+    has_villages = bool(village_fc and village_fc.get("features"))
+    if has_villages:
+        folium.map.CustomPane(PANE_VILLAGES, z_index=PANE_VILLAGES_Z, pointer_events=True).add_to(m)
+        _village_layer(village_fc, show_villages).add_to(m)
     _geojson_layer(data.gu, LAYER_GU, STYLE_GU, PANE_GU, highlight=False).add_to(m)
     _geojson_layer(data.city, LAYER_CITY, STYLE_CITY, PANE_CITY, highlight=False).add_to(m)
     centres = folium.FeatureGroup(name=LAYER_CENTRES, show=True)
@@ -343,6 +443,6 @@ def goyang_base_map(
     folium.LayerControl(position="topright", collapsed=True).add_to(m)
     if legend:
         # bottom-left is open water/Paju side of the fitted view: the legend hides no dong there
-        Legend("범례 Legend", legend_entries(), position="bottomleft").add_to(m)
+        Legend("범례 Legend", legend_entries(villages=has_villages), position="bottomleft").add_to(m)
     m.fit_bounds(folium_bounds(minx, miny, maxx, maxy), padding=(8, 8))
     return m

@@ -186,3 +186,79 @@ def test_map_data_is_cacheable(data):
     before = json.dumps(data.legal_dongs)
     goyang_base_map(data=data).get_root().render()
     assert json.dumps(data.legal_dongs) == before  # building a map leaves the (cached) data alone
+
+
+# ---------------------------------------------------------------------------
+# Villages
+# ---------------------------------------------------------------------------
+
+
+def _villages():
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    return gpd.GeoDataFrame(
+        {"id": [1, 2, 3], "name": ["<script>alert(1)</script>${alert(2)}`", "햇살마을", "#12 공원"]},
+        geometry=[box(126.82, 37.61, 126.83, 37.62), Point(126.80, 37.66), None],
+        crs=4326,
+    )
+
+
+def test_villages_layer(local_assets, data):
+    m = goyang_base_map(data=data, villages=_villages())
+    layers = _geojson_layers(m)
+    village = layers[basemap.LAYER_VILLAGES]
+    feats = village.data["features"]
+    assert [f["id"] for f in feats] == ["village-1", "village-2"]  # no geometry, no feature
+    x, y = feats[0]["geometry"]["coordinates"][0][0]
+    assert 126.6 < x < 127.0 and 37.5 < y < 37.8  # GeoJSON: [lon, lat]
+    assert all(f["properties"]["tooltip"].startswith("<b>마을 ") for f in feats)  # never "#<id> …" like a proposal
+    assert village.options["pane"] == basemap.PANE_VILLAGES
+    assert village.marker is not None and village.marker.options["pane"] == basemap.PANE_VILLAGES  # point villages
+    html = m.get_root().render()
+    assert "<script>alert(1)" not in html and "${alert(2)}" not in html
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in html
+    assert f'"{basemap.PANE_VILLAGES}"' in html
+    assert json.dumps("마을 Village")[1:-1] in html  # legend row (JSON in the script)
+    # the other layers are unchanged
+    assert {LAYER_CITY, LAYER_GU, LAYER_LEGAL, LAYER_DISTRICTS} < set(layers)
+
+
+def test_villages_are_optional_and_cacheable(local_assets, data):
+    plain = goyang_base_map(data=data)
+    assert basemap.LAYER_VILLAGES not in _geojson_layers(plain)
+    assert basemap.PANE_VILLAGES not in plain.get_root().render()
+    empty = _villages().iloc[0:0]
+    assert basemap.LAYER_VILLAGES not in _geojson_layers(goyang_base_map(data=data, villages=empty))
+
+    fc = basemap.village_data(_villages())
+    assert pickle.loads(pickle.dumps(fc)) == fc
+    before = json.dumps(fc)
+    m = goyang_base_map(data=data, villages=fc, show_villages=False)
+    assert _geojson_layers(m)[basemap.LAYER_VILLAGES].show is False
+    m.get_root().render()
+    assert json.dumps(fc) == before
+
+
+def test_villages_frame_is_checked():
+    v = _villages()
+    with pytest.raises(ValueError, match="EPSG:4326"):
+        basemap.village_data(v.set_crs(5179, allow_override=True))
+    with pytest.raises(ValueError, match="name"):
+        basemap.village_data(v.drop(columns="name"))
+    with pytest.raises(TypeError):
+        basemap.village_data(v.drop(columns="geometry"))
+
+
+def test_layers_added_later_still_reach_the_layer_control(local_assets, data):
+    """streamlit-folium writes scripts in child order: the control must come after every layer it names."""
+    import streamlit_folium
+
+    m = goyang_base_map(data=data)
+    late = folium.FeatureGroup(name="나중 Later").add_to(m)
+    m.get_root().render()
+    script = streamlit_folium._get_map_string(m)
+    control = script.index("L.control.layers(")
+    for name in re.findall(r'"[^"]*"\s*:\s*(\w+),', script[script.rindex("overlays", 0, control) : control]):
+        assert script.index(f"var {name} ") < control, name
+    assert late.get_name() in script[script.rindex("overlays", 0, control) : control]
