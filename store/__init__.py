@@ -33,24 +33,28 @@ from store.models import (
     Resident,
     StatusChange,
     Support,
+    Village,
 )
-from store.repositories import UnitOfWork
+from store.repositories import BBox, ProposalSummary, UnitOfWork
 
 __all__ = [
     "PROPOSAL_KINDS",
     "ROLES",
     "AlreadySupported",
+    "BBox",
     "Centre",
     "Comment",
     "District",
     "NotFound",
     "Proposal",
+    "ProposalSummary",
     "Resident",
     "StatusChange",
     "Store",
     "Support",
     "UnitOfWork",
     "UsernameTaken",
+    "Village",
 ]
 
 

@@ -14,6 +14,7 @@ _ENTITY_NAMES: dict[str, tuple[str, str]] = {
     "centre": ("행정복지센터", "community centre"),
     "proposal": ("제안", "proposal"),
     "comment": ("댓글", "comment"),
+    "village": ("마을", "village"),
 }
 
 
@@ -24,7 +25,7 @@ class NotFound(Refusal):
     ----------
     entity : str
         What was looked for: ``"resident"``, ``"district"``, ``"centre"``,
-        ``"proposal"`` or ``"comment"``.
+        ``"proposal"``, ``"comment"`` or ``"village"``.
     key : object
         The key that was not found (id or code).
     """

@@ -103,6 +103,21 @@ def upgrade(engine_or_url: Engine | str | URL | None = None, revision: str = "he
             engine.dispose()
 
 
+def downgrade(engine_or_url: Engine | str | URL | None, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``"base"`` for an empty schema), in one transaction.
+
+    For development and the migration tests; data in dropped tables and
+    columns is lost.
+    """
+    engine, owned = _engine_of(engine_or_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), revision)
+    finally:
+        if owned:
+            engine.dispose()
+
+
 def current_revision(engine_or_url: Engine | str | URL | None = None) -> str | None:
     """The revision the database is at, or None before the first migration."""
     engine, owned = _engine_of(engine_or_url)

@@ -170,6 +170,7 @@ class Proposal(Base):
     district_shares: Mapped[str | None] = mapped_column(Text, comment='JSON text: {"<district code>": share}')
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    photo_url: Mapped[str | None] = mapped_column(Text, comment="http(s) link to a photo, checked by planning")
 
     @validates("geometry")
     def _keep_bbox(self, key: str, geometry: BaseGeometry) -> BaseGeometry:
@@ -183,7 +184,11 @@ class Proposal(Base):
 
 
 class Comment(Base):
-    """A comment on a proposal."""
+    """A comment on a proposal, or a reply to one (threads are one level deep).
+
+    ``parent_id`` is None for a top-level comment; a reply's parent is always
+    a top-level comment of the same proposal (the repository keeps it so).
+    """
 
     __tablename__ = "comments"
 
@@ -194,6 +199,9 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id"), index=True, comment="the top-level comment this replies to; NULL for a top-level comment"
+    )
 
 
 class Support(Base):
@@ -220,3 +228,28 @@ class StatusChange(Base):
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Village(Base):
+    """A village (마을): a neighbourhood polygon that admins draw or import.
+
+    ``district_code`` is the budget district holding most of its area.
+    """
+
+    __tablename__ = "villages"
+    __table_args__ = (gist_index("villages"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True, comment="the district holding most of it")
+    geometry: Mapped[BaseGeometry] = mapped_column(ShapelyGeometry(("Polygon", "MultiPolygon")))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @validates("geometry")
+    def _check_geometry(self, key: str, geometry: BaseGeometry) -> BaseGeometry:
+        checked = _checked_geometry(Village, geometry)
+        if checked.is_empty:
+            raise ValueError("a village needs a non-empty polygon")
+        return checked

@@ -11,10 +11,13 @@ from __future__ import annotations
 import builtins
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Select, and_, delete, func, select
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Boolean, ColumnElement, Select, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,11 +34,64 @@ from store.models import (
     Resident,
     StatusChange,
     Support,
+    Village,
 )
 from store.types import utcnow
 
 _BBOX_COLUMNS = ("minx", "miny", "maxx", "maxy")
 _PROPOSAL_REQUIRED = ("title", "body", "category", "kind", "author_id", "geometry")
+# What Proposals.update may change: not the key, author or creation time;
+# not the status (set_status records history); not the bbox (derived).
+_PROPOSAL_UPDATABLE = frozenset(
+    {
+        "title",
+        "body",
+        "category",
+        "kind",
+        "cost_krw",
+        "geometry",
+        "hub_code",
+        "hub_distance_m",
+        "district_code",
+        "legal_dong_code",
+        "legal_dong_name",
+        "district_shares",
+        "is_demo",
+        "hidden",
+        "photo_url",
+        "updated_at",
+    }
+)
+_VILLAGE_UPDATABLE = frozenset({"name", "district_code", "geometry", "is_demo"})
+
+#: A bounding box in lon/lat degrees: (west, south, east, north).
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class ProposalSummary:
+    """One proposal as the map and lists show it, with its counts.
+
+    ``supports`` counts every support; ``comments`` counts the comments the
+    public sees (hidden ones are not counted), replies included.
+    """
+
+    id: int
+    title: str
+    category: str
+    status: str
+    kind: str
+    cost_krw: int | None
+    is_demo: bool
+    district_code: str | None
+    hub_code: str | None
+    geometry: BaseGeometry
+    supports: int
+    comments: int
+    hidden: bool
+    author_id: int
+    created_at: datetime
+    updated_at: datetime
 
 
 def _check_code(code: Any, digits: int, what: str) -> str:
@@ -123,6 +179,14 @@ class Residents(_Repository):
             stmt = stmt.where(Resident.role == role)
         return builtins.list(self._session.scalars(stmt))
 
+    def display_names(self, resident_ids: Iterable[int]) -> dict[int, str]:
+        """``{id: display_name}`` of the given accounts, in one query (unknown ids are left out)."""
+        ids = {int(i) for i in resident_ids}
+        if not ids:
+            return {}
+        stmt = select(Resident.id, Resident.display_name).where(Resident.id.in_(ids))
+        return {int(i): str(name) for i, name in self._session.execute(stmt)}
+
 
 class _ByCode(_Repository):
     model: type[District | Centre]
@@ -183,6 +247,10 @@ class Districts(_ByCode):
     def get(self, code: str) -> District | None:
         """The district with this code, or None."""
         return self._session.get(District, code)
+
+    def names(self) -> dict[str, str]:
+        """``{code: name}`` of every district, without loading polygons."""
+        return {str(c): str(n) for c, n in self._session.execute(select(District.code, District.name).order_by(District.code))}
 
     def count(self) -> int:
         """How many districts are stored."""
@@ -286,9 +354,70 @@ class Proposals(_Repository):
         self._session.flush()
         return proposal
 
-    def get(self, proposal_id: int) -> Proposal | None:
-        """The proposal with this id (hidden or not), or None."""
+    def get(self, proposal_id: int, for_update: bool = False) -> Proposal | None:
+        """The proposal with this id (hidden or not), or None.
+
+        With ``for_update`` the row is locked until the transaction ends
+        (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite locks the whole
+        database for a writer anyway), so a check of its status and the
+        write that depends on it cannot interleave with another session's.
+        """
+        if for_update:
+            return self._session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
         return self._session.get(Proposal, proposal_id)
+
+    def update(self, proposal_id: int, **fields: Any) -> Proposal:
+        """Change some columns of a proposal; ``updated_at`` is set to now unless given.
+
+        Parameters
+        ----------
+        proposal_id : int
+            The proposal.
+        **fields
+            Columns to change: ``title``, ``body``, ``category``, ``kind``,
+            ``cost_krw``, ``geometry`` (the bbox columns follow it),
+            ``hub_code``, ``hub_distance_m``, ``district_code``,
+            ``legal_dong_code``, ``legal_dong_name``, ``district_shares``
+            (dict or JSON text), ``photo_url``, ``is_demo``, ``hidden``,
+            ``updated_at``. The status changes only through
+            :meth:`set_status`, which records history.
+
+        Raises
+        ------
+        NotFound
+            For an unknown proposal.
+        TypeError, ValueError
+            For a field that cannot be changed here, a required field set
+            to None, a bad kind, geometry or JSON.
+        """
+        not_updatable = set(fields) - _PROPOSAL_UPDATABLE
+        if not_updatable:
+            raise TypeError(f"these proposal fields cannot be changed with update(): {sorted(not_updatable)}")
+        nulled = [name for name in _PROPOSAL_REQUIRED if name in fields and fields[name] is None]
+        if nulled:
+            raise TypeError(f"proposal fields cannot be None: {nulled}")
+        if "kind" in fields and fields["kind"] not in PROPOSAL_KINDS:
+            raise ValueError(f"kind must be one of {PROPOSAL_KINDS}, got {fields['kind']!r}")
+        if "district_shares" in fields:
+            fields["district_shares"] = _shares_json(fields["district_shares"])
+        proposal = self._require(proposal_id)
+        fields.setdefault("updated_at", utcnow())
+        for name, value in fields.items():
+            setattr(proposal, name, value)  # the geometry validator keeps the bbox in step
+        self._session.flush()
+        return proposal
+
+    def by_author(self, author_id: int) -> builtins.list[Proposal]:
+        """Every proposal of one author, hidden and withdrawn ones included, newest first."""
+        stmt = select(Proposal).where(Proposal.author_id == author_id).order_by(Proposal.created_at.desc(), Proposal.id.desc())
+        return builtins.list(self._session.scalars(stmt))
+
+    def set_hidden(self, proposal_id: int, hidden: bool) -> Proposal:
+        """Hide a proposal from the public (moderation) or show it again; :class:`NotFound` if unknown."""
+        proposal = self._require(proposal_id)
+        proposal.hidden = bool(hidden)
+        self._session.flush()
+        return proposal
 
     @staticmethod
     def _where(
@@ -360,6 +489,13 @@ class Proposals(_Repository):
         geometries a few centimetres outside. SQLite uses the bbox columns
         alone. Both engines return the same proposals.
         """
+        stmt = select(Proposal).where(self._bbox_condition(minx, miny, maxx, maxy)).order_by(Proposal.id)
+        if not include_hidden:
+            stmt = stmt.where(Proposal.hidden.is_(False))
+        return builtins.list(self._session.scalars(stmt))
+
+    def _bbox_condition(self, minx: float, miny: float, maxx: float, maxy: float) -> ColumnElement[bool]:
+        """Bbox overlap with the lon/lat box: GiST ``&&`` plus exact columns on PostGIS, columns on SQLite."""
         if minx > maxx or miny > maxy:
             raise ValueError(f"empty box: ({minx}, {miny}, {maxx}, {maxy})")
         exact: builtins.list[ColumnElement[bool]] = [
@@ -371,10 +507,98 @@ class Proposals(_Repository):
         if self._dialect() == "postgresql":
             envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, STORAGE_EPSG)
             exact.insert(0, Proposal.geometry.op("&&", return_type=Boolean)(envelope))
-        stmt = select(Proposal).where(and_(*exact)).order_by(Proposal.id)
+        return and_(*exact)
+
+    def summaries(
+        self,
+        bbox: BBox | None = None,
+        include_hidden: bool = False,
+        limit: int | None = None,
+        *,
+        exclude_statuses: Collection[str] = (),
+        author_id: int | None = None,
+    ) -> builtins.list[ProposalSummary]:
+        """Proposals for the map with their support and comment counts, in one query.
+
+        Parameters
+        ----------
+        bbox : (west, south, east, north), optional
+            Only proposals whose bbox overlaps this lon/lat box, edges
+            included (the same test, and on PostGIS the same GiST index, as
+            :meth:`in_bbox`).
+        include_hidden : bool
+            Also hidden (moderated) proposals.
+        limit : int, optional
+            At most this many, newest first.
+        exclude_statuses : collection of str
+            Leave out proposals in these statuses (the public map leaves out
+            ``withdrawn``).
+        author_id : int, optional
+            Only this author's proposals.
+
+        Returns
+        -------
+        list of ProposalSummary
+            Newest first (then by id, descending). The counts are computed by
+            the database in the same statement (correlated subqueries on the
+            indexed ``proposal_id`` columns), not one query per proposal.
+        """
+        supports = select(func.count()).where(Support.proposal_id == Proposal.id).correlate(Proposal).scalar_subquery()
+        comments = (
+            select(func.count())
+            .where(Comment.proposal_id == Proposal.id, Comment.hidden.is_(False))
+            .correlate(Proposal)
+            .scalar_subquery()
+        )
+        stmt = select(
+            Proposal.id,
+            Proposal.title,
+            Proposal.category,
+            Proposal.status,
+            Proposal.kind,
+            Proposal.cost_krw,
+            Proposal.is_demo,
+            Proposal.district_code,
+            Proposal.hub_code,
+            Proposal.geometry,
+            supports.label("supports"),
+            comments.label("comments"),
+            Proposal.hidden,
+            Proposal.author_id,
+            Proposal.created_at,
+            Proposal.updated_at,
+        ).order_by(Proposal.created_at.desc(), Proposal.id.desc())
+        if bbox is not None:
+            stmt = stmt.where(self._bbox_condition(*bbox))
         if not include_hidden:
             stmt = stmt.where(Proposal.hidden.is_(False))
-        return builtins.list(self._session.scalars(stmt))
+        if exclude_statuses:
+            stmt = stmt.where(Proposal.status.not_in(builtins.list(exclude_statuses)))
+        if author_id is not None:
+            stmt = stmt.where(Proposal.author_id == author_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [
+            ProposalSummary(
+                id=int(r.id),
+                title=r.title,
+                category=r.category,
+                status=r.status,
+                kind=r.kind,
+                cost_krw=None if r.cost_krw is None else int(r.cost_krw),
+                is_demo=bool(r.is_demo),
+                district_code=r.district_code,
+                hub_code=r.hub_code,
+                geometry=r.geometry,
+                supports=int(r.supports),
+                comments=int(r.comments),
+                hidden=bool(r.hidden),
+                author_id=int(r.author_id),
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+            for r in self._session.execute(stmt)
+        ]
 
     def set_status(self, proposal_id: int, to_status: str, changed_by: int | None, reason: str = "") -> StatusChange:
         """Change a proposal's status and record the change in its history.
@@ -409,6 +633,15 @@ class Proposals(_Repository):
         Returns the number of proposals deleted. Demo accounts stay.
         """
         demo_ids = select(Proposal.id).where(Proposal.is_demo.is_(True)).scalar_subquery()
+        # Replies to a comment about to go (a real reply to a demo comment)
+        # become top-level comments rather than block the delete.
+        doomed = (
+            select(Comment.id).where((Comment.proposal_id.in_(demo_ids)) | (Comment.is_demo.is_(True))).scalar_subquery()
+        )
+        self._session.execute(
+            update(Comment).where(Comment.parent_id.in_(doomed)).values(parent_id=None),
+            execution_options={"synchronize_session": "fetch"},
+        )
         for child in (Support, Comment, StatusChange):
             self._session.execute(
                 delete(child).where(child.proposal_id.in_(demo_ids)), execution_options={"synchronize_session": "fetch"}
@@ -440,16 +673,53 @@ def _shares_json(shares: Any) -> str | None:
 class Comments(_Repository):
     """Comments on proposals."""
 
-    def add(self, proposal_id: int, author_id: int, body: str, is_demo: bool = False) -> Comment:
-        """Add a comment; raises :class:`NotFound` for an unknown proposal or author."""
+    def add(self, proposal_id: int, author_id: int, body: str, is_demo: bool = False, parent_id: int | None = None) -> Comment:
+        """Add a comment, or a reply when ``parent_id`` is given.
+
+        Threads are one level deep: a reply to a reply is attached to the
+        top-level comment that reply belongs to.
+
+        Raises
+        ------
+        NotFound
+            For an unknown proposal, author or parent comment.
+        ValueError
+            When the parent comment is on another proposal.
+        """
         if self._session.get(Proposal, proposal_id) is None:
             raise NotFound("proposal", proposal_id)
         if self._session.get(Resident, author_id) is None:
             raise NotFound("resident", author_id)
+        if parent_id is not None:
+            parent = self._session.get(Comment, parent_id)
+            if parent is None:
+                raise NotFound("comment", parent_id)
+            if parent.proposal_id != proposal_id:
+                raise ValueError(f"comment {parent_id} is on proposal {parent.proposal_id}, not {proposal_id}")
+            parent_id = parent.parent_id if parent.parent_id is not None else parent.id
         comment = Comment(
-            proposal_id=proposal_id, author_id=author_id, body=body, is_demo=is_demo, hidden=False, created_at=utcnow()
+            proposal_id=proposal_id,
+            author_id=author_id,
+            body=body,
+            is_demo=is_demo,
+            hidden=False,
+            created_at=utcnow(),
+            parent_id=parent_id,
         )
         self._session.add(comment)
+        self._session.flush()
+        return comment
+
+    def get(self, comment_id: int) -> Comment | None:
+        """The comment with this id (hidden or not), or None."""
+        return self._session.get(Comment, comment_id)
+
+    def set_hidden(self, comment_id: int, hidden: bool) -> Comment:
+        """Hide a comment from the public (moderation) or show it again; :class:`NotFound` if unknown."""
+        comment = self._session.get(Comment, comment_id)
+        if comment is None:
+            raise NotFound("comment", comment_id)
+        comment.hidden = bool(hidden)
         self._session.flush()
         return comment
 
@@ -507,6 +777,10 @@ class Supports(_Repository):
         stmt = select(func.count()).select_from(Support).where(Support.proposal_id == proposal_id)
         return int(self._session.scalar(stmt) or 0)
 
+    def has(self, proposal_id: int, resident_id: int) -> bool:
+        """True when the resident supports the proposal."""
+        return self._find(proposal_id, resident_id) is not None
+
     def counts(self) -> dict[int, int]:
         """Support counts of every proposal that has at least one: ``{proposal_id: count}``."""
         stmt = select(Support.proposal_id, func.count()).group_by(Support.proposal_id)
@@ -526,6 +800,92 @@ class History(_Repository):
         return builtins.list(self._session.scalars(stmt))
 
 
+class Villages(_Repository):
+    """Villages (마을): neighbourhood polygons drawn or imported by admins."""
+
+    def _require(self, village_id: int) -> Village:
+        village = self._session.get(Village, village_id)
+        if village is None:
+            raise NotFound("village", village_id)
+        return village
+
+    def add(
+        self,
+        name: str,
+        district_code: str,
+        geometry: BaseGeometry,
+        created_by: int | None = None,
+        is_demo: bool = False,
+        created_at: datetime | None = None,
+    ) -> Village:
+        """Store a village; ``geometry`` is a shapely Polygon or MultiPolygon in lon/lat.
+
+        Raises
+        ------
+        NotFound
+            For an unknown district or creator.
+        TypeError, ValueError
+            For a geometry that is not a non-empty (Multi)Polygon, or a bad code.
+        """
+        _check_code(district_code, 10, "district_code")
+        if self._session.get(District, district_code) is None:
+            raise NotFound("district", district_code)
+        if created_by is not None and self._session.get(Resident, created_by) is None:
+            raise NotFound("resident", created_by)
+        village = Village(
+            name=name,
+            district_code=district_code,
+            geometry=geometry,
+            created_by=created_by,
+            is_demo=is_demo,
+            created_at=created_at or utcnow(),
+        )
+        self._session.add(village)
+        self._session.flush()
+        return village
+
+    def get(self, village_id: int) -> Village | None:
+        """The village with this id, or None."""
+        return self._session.get(Village, village_id)
+
+    def list(self, district_code: str | None = None) -> builtins.list[Village]:
+        """All villages (of one district if given), by name then id."""
+        stmt = select(Village).order_by(Village.name, Village.id)
+        if district_code is not None:
+            stmt = stmt.where(Village.district_code == district_code)
+        return builtins.list(self._session.scalars(stmt))
+
+    def update(self, village_id: int, **fields: Any) -> Village:
+        """Change ``name``, ``district_code``, ``geometry`` or ``is_demo``; :class:`NotFound` if unknown."""
+        not_updatable = set(fields) - _VILLAGE_UPDATABLE
+        if not_updatable:
+            raise TypeError(f"these village fields cannot be changed with update(): {sorted(not_updatable)}")
+        nulled = [name for name, value in fields.items() if value is None]
+        if nulled:
+            raise TypeError(f"village fields cannot be None: {nulled}")
+        if "district_code" in fields:
+            _check_code(fields["district_code"], 10, "district_code")
+            if self._session.get(District, fields["district_code"]) is None:
+                raise NotFound("district", fields["district_code"])
+        village = self._require(village_id)
+        for name, value in fields.items():
+            setattr(village, name, value)
+        self._session.flush()
+        return village
+
+    def delete(self, village_id: int) -> None:
+        """Delete a village; :class:`NotFound` if unknown."""
+        self._session.delete(self._require(village_id))
+        self._session.flush()
+
+    def delete_demo(self) -> int:
+        """Delete the demo villages; returns how many."""
+        result = self._session.execute(
+            delete(Village).where(Village.is_demo.is_(True)), execution_options={"synchronize_session": "fetch"}
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class UnitOfWork:
     """One transaction's view of the store, with a repository per table.
 
@@ -543,6 +903,7 @@ class UnitOfWork:
         self.comments = Comments(session)
         self.supports = Supports(session)
         self.history = History(session)
+        self.villages = Villages(session)
 
     def flush(self) -> None:
         """Send pending writes to the database now (ids, constraint checks) without committing."""

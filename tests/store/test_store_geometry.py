@@ -122,8 +122,9 @@ def test_postgis_columns_are_geometry_4326_with_gist_indexes(store: Store) -> No
         "districts": ("GEOMETRY", 4326, 2),
         "centres": ("POINT", 4326, 2),
         "proposals": ("GEOMETRY", 4326, 2),
+        "villages": ("GEOMETRY", 4326, 2),
     }
-    assert set(indexes) == {"districts", "centres", "proposals"}
+    assert set(indexes) == {"districts", "centres", "proposals", "villages"}
     for table, definition in indexes.items():
         assert "USING gist (geometry)" in definition, (table, definition)
 
