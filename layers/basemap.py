@@ -122,12 +122,18 @@ def _tooltip(title: str, *lines: str) -> str:
     return f"<b>{escape_map_text(title)}</b>{body}"
 
 
-def base_map_data() -> BaseMapData:
-    """Read ``geo.boundaries`` once into :class:`BaseMapData` (EPSG:4326)."""
+def base_map_data(districts: gpd.GeoDataFrame | None = None) -> BaseMapData:
+    """Read ``geo.boundaries`` once into :class:`BaseMapData` (EPSG:4326).
+
+    ``districts`` are the budget districts as stored (official polygons where
+    imported, columns ``adm_code, gu, name, voters, approximate``); without
+    them the approximate cells of ``geo.boundaries`` are shown.
+    """
     city = boundaries.city_outline()
     gu = boundaries.gu_boundaries()
     legal = boundaries.legal_dongs()
-    districts = boundaries.approximate_districts()
+    if districts is None:
+        districts = boundaries.approximate_districts()
     admin = boundaries.admin_dongs()
 
     city_fc = _collection([_feature("city", city, key="city", tooltip=_tooltip("고양시 Goyang-si"))])

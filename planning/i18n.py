@@ -69,6 +69,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "지도 왼쪽의 도구로 점, 선 또는 다각형을 그리세요. 원과 사각형은 다각형으로 바뀝니다.",
         "Use the tools on the left of the map to draw a point, a line or a polygon. Circles and rectangles become polygons.",
     ),
+    "map.in_view": ("지금 보이는 지역의 제안: {n}건. 제안을 누르면 자세한 내용이 열립니다.", "Proposals in view: {n}. Click one to open it."),
     "layer.city": ("고양시 경계", "City outline"),
     "layer.gu": ("구", "Gu"),
     "layer.legal_dongs": ("법정동", "Legal dongs"),

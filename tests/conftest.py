@@ -91,3 +91,39 @@ def store(store_url: str) -> Iterator[Store]:
 def _isolated_raster_dir(tmp_path, monkeypatch):
     """Registered rasters of a test go to its own folder, never to the project's var/."""
     monkeypatch.setenv("GOYANG_RASTER_DIR", str(tmp_path / "rasters"))
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """Debian's headless Chromium driven by Playwright: one per test session, shared by every browser test.
+
+    Skips without /usr/bin/chromium, unless ``REQUIRE_BROWSER=1`` (CI), where it fails.
+    """
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def local_assets() -> None:
+    """folium pointed at the vendored assets; fails (not skips) when they are not installed."""
+    from layers.assets import AssetsMissing, use_local_assets
+
+    try:
+        use_local_assets()
+    except AssetsMissing as exc:
+        pytest.fail(str(exc))

@@ -6,7 +6,7 @@ import streamlit as st
 from geo.errors import Refusal
 from planning.accounts import authenticate, register
 from planning.geography import district_choices
-from ui.context import current_actor, get_store, lang, oidc_configured, show_refusal, tr
+from ui.context import current_actor, get_store, oidc_configured, show_refusal, tr
 
 store = get_store()
 actor = current_actor(store)

@@ -13,7 +13,7 @@ from layers.escape import escape_markdown as md
 from planning.geography import centres_frame, set_hub
 from planning.villages import add_village, delete_village, import_villages, villages_frame
 from ui.context import current_actor, get_store, lang, show_refusal, tr
-from ui.mapdata import base_map, hub_codes
+from ui.mapdata import base_map, cached_villages, hub_codes
 
 store = get_store()
 actor = current_actor(store)
@@ -63,6 +63,7 @@ with villages_tab:
         except Refusal as err:
             show_refusal(err)
         else:
+            cached_villages.clear()
             st.success(tr("admin.villages.added", id=vid))
     st.subheader(tr("admin.villages.import"))
     upload = st.file_uploader(tr("admin.villages.file"), type=["geojson", "json", "gpkg", "zip"], key="village_file")
@@ -76,6 +77,7 @@ with villages_tab:
             except Refusal as err:
                 show_refusal(err)
             else:
+                cached_villages.clear()
                 st.text(report.summary(lang()) if hasattr(report, "summary") else str(report))
     if len(villages):
         gone = st.selectbox(tr("admin.villages.delete"), options=list(villages["id"]), format_func=lambda i: md(villages.set_index("id").at[i, "name"]), key="village_delete")
@@ -85,4 +87,5 @@ with villages_tab:
             except Refusal as err:
                 show_refusal(err)
             else:
+                cached_villages.clear()
                 st.rerun()

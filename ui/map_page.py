@@ -10,7 +10,7 @@ import streamlit_folium
 from geo.errors import Refusal
 from geo.search import find_places
 from layers.assets import AssetsMissing, use_local_assets
-from layers.draw import draw_control, drawn_circle_to_polygon, latest_drawing
+from layers.draw import draw_control, drawn_circle_to_polygon, is_drawn_circle, latest_drawing
 from layers.proposals import clicked_proposal_id, proposal_layer
 from layers.viewport import GOYANG_CENTER, GOYANG_ZOOM, viewport_from_result, zoom_for_bounds
 from ui.cards import proposal_card_view
@@ -59,7 +59,14 @@ with map_col:
     draw_control(lang()).add_to(m)
     view = st.session_state.get("map_view")
     frame = proposals_in_view(view.bbox if view else None)
-    layer = proposal_layer(frame, zoom=view.zoom if view else GOYANG_ZOOM, lang=lang(), selected_id=st.session_state.get("selected_proposal"))
+    layer = proposal_layer(
+        frame,
+        zoom=view.zoom if view else GOYANG_ZOOM,
+        lang=lang(),
+        selected_id=st.session_state.get("selected_proposal"),
+        bounds=view.bbox if view else None,
+        max_features=500,
+    )
     result = streamlit_folium.st_folium(
         m,
         key="residents_map",
@@ -70,7 +77,6 @@ with map_col:
         use_container_width=True,
         height=620,
     )
-    st.caption(tr("map.draw_hint"))
     st.caption(tr("map.approximate"))
 
 new_view = viewport_from_result(result)
@@ -82,10 +88,11 @@ clicked = clicked_proposal_id(result)
 if clicked is not None and clicked != st.session_state.get("last_clicked"):
     st.session_state["last_clicked"] = clicked
     st.session_state["selected_proposal"] = clicked
+    st.rerun()  # highlight the selection on the map in this same interaction
 
 with side_col:
     drawing = latest_drawing(result)
-    if drawing is not None and (drawing.get("properties") or {}).get("radius") is not None:
+    if drawing is not None and is_drawn_circle(drawing):
         drawing = drawn_circle_to_polygon(drawing)
     key = hashlib.sha1(json.dumps(drawing, sort_keys=True).encode()).hexdigest() if drawing else None
     if drawing is not None and key not in st.session_state.setdefault("submitted_drawings", set()):
@@ -97,4 +104,5 @@ with side_col:
             st.warning(err.message(lang()))
             st.session_state.pop("selected_proposal", None)
     else:
-        st.info(tr("map.draw_hint"))
+        st.markdown(tr("map.in_view", n=len(frame)))
+        st.markdown(tr("map.draw_hint"))

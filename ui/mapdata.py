@@ -9,20 +9,27 @@ import folium
 import geopandas as gpd
 import streamlit as st
 
-from layers.basemap import BaseMapData, base_map_data, goyang_base_map
+from layers.basemap import BaseMapData, base_map_data, goyang_base_map, village_data
 from layers.legend import HtmlControl
 from layers.rasters import RasterLayer, RasterRegistry, folium_overlay
 from layers.rasters import legend_html as raster_legend_html
-from planning.geography import centres_frame
+from planning.geography import centres_frame, districts_frame
+from planning.villages import villages_frame
 from planning.proposals import map_frame
 from settings import get_settings, raster_dir
 from ui.context import get_store
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, ttl=300)
 def cached_base_map_data() -> BaseMapData:
-    """Boundaries as GeoJSON, built once per process."""
-    return base_map_data()
+    """Boundaries as GeoJSON, with the budget districts as stored (official or approximate)."""
+    return base_map_data(districts_frame(get_store()))
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def cached_villages() -> dict:
+    """Villages as GeoJSON (an admin may add some: a minute's cache, cleared on change)."""
+    return village_data(villages_frame(get_store()))
 
 
 @st.cache_data(show_spinner=False, ttl=60)
@@ -40,7 +47,7 @@ def raster_layers() -> list[RasterLayer]:
 def base_map(lang: str) -> folium.Map:
     """The stable base map: boundaries, centres, hubs and raster overlays (proposals come as a feature group)."""
     s = get_settings()
-    m = goyang_base_map(s.tiles, tiles_attr=s.tiles_attr, hub_codes=hub_codes(), data=cached_base_map_data())
+    m = goyang_base_map(s.tiles, tiles_attr=s.tiles_attr, hub_codes=hub_codes(), data=cached_base_map_data(), villages=cached_villages())
     for layer in raster_layers():
         folium_overlay(layer, lang=lang, show=False).add_to(m)
         HtmlControl(raster_legend_html(layer, lang), position="bottomright").add_to(m)

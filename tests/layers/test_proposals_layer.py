@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 import threading
 import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -400,7 +398,6 @@ def test_tooltip_text_round_trip():
 # In a browser (the layer's JavaScript)
 # ---------------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 class _StaticHandler(SimpleHTTPRequestHandler):
@@ -425,25 +422,12 @@ class _StaticHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def browser_page():
-    if not CHROMIUM.exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
+def browser_page(chromium_browser):
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_StaticHandler, directory=str(STATIC_DIR)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-            )
-            try:
-                yield browser, f"http://127.0.0.1:{server.server_address[1]}"
-            finally:
-                browser.close()
+        yield chromium_browser, f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
 
