@@ -96,3 +96,38 @@ class Legend(HtmlControl):
     def __init__(self, title: str, entries: Sequence[LegendEntry], position: str = "bottomright"):
         super().__init__(legend_html(title, entries), position)
         self._name = "Legend"
+
+
+class OverlayLegend(MacroElement):
+    """A legend control shown only while its overlay layer is switched on in the layer control.
+
+    ``html`` must already be escaped; ``layer`` is the folium layer it explains.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+            {{ this.get_name() }}.onAdd = function (map) {
+                var div = L.DomUtil.create('div', 'goyang-legend-control goyang-overlay-legend');
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            (function (map, control, layer) {
+                function sync() {
+                    if (map.hasLayer(layer)) { control.addTo(map); } else { control.remove(); }
+                }
+                map.on('overlayadd overlayremove layeradd layerremove', sync);
+                sync();
+            })({{ this._parent.get_name() }}, {{ this.get_name() }}, {{ this.layer_name }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str, layer, position: str = "bottomright"):
+        super().__init__()
+        self._name = "OverlayLegend"
+        self.position = position
+        self.html = html
+        self.layer_name = layer.get_name()

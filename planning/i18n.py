@@ -98,6 +98,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "form.submitted": ("제안 #{id}을(를) 제출했습니다.", "Proposal #{id} was submitted."),
     "form.draw_first": ("먼저 지도에 제안 위치를 그려 주세요.", "Please draw the proposal's location on the map first."),
     # card
+    "card.cost": ("예상 비용", "Estimated cost"),
     "card.supports": ("공감 {n}", "{n} supports"),
     "card.comments": ("댓글 {n}", "{n} comments"),
     "card.support": ("공감하기", "Support"),

@@ -30,7 +30,7 @@ def proposal_card_view(store, actor, proposal_id: int) -> None:
                 f"**{md(cats.get(card.category, card.category))}** · {md(tr('card.status', status=tr('status.' + card.status)))}"
                 f" · {md(tr('form.kind.' + card.kind))}",
                 f"{md(card.district_name)} · {md(card.legal_dong_name)} · {md(card.hub_name)}",
-                f"{md(tr('form.cost'))}: {md(_krw(card.cost_krw))}",
+                f"{md(tr('card.cost'))}: {md(_krw(card.cost_krw))}",
                 f"{md(card.author_name)} · {card.created_at:%Y-%m-%d}",
             ]
         )

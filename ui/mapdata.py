@@ -10,7 +10,7 @@ import geopandas as gpd
 import streamlit as st
 
 from layers.basemap import BaseMapData, base_map_data, goyang_base_map, village_data
-from layers.legend import HtmlControl
+from layers.legend import OverlayLegend
 from layers.rasters import RasterLayer, RasterRegistry, folium_overlay
 from layers.rasters import legend_html as raster_legend_html
 from planning.geography import centres_frame, districts_frame
@@ -49,8 +49,8 @@ def base_map(lang: str) -> folium.Map:
     s = get_settings()
     m = goyang_base_map(s.tiles, tiles_attr=s.tiles_attr, hub_codes=hub_codes(), data=cached_base_map_data(), villages=cached_villages())
     for layer in raster_layers():
-        folium_overlay(layer, lang=lang, show=False).add_to(m)
-        HtmlControl(raster_legend_html(layer, lang), position="bottomright").add_to(m)
+        overlay = folium_overlay(layer, lang=lang, show=False).add_to(m)
+        OverlayLegend(raster_legend_html(layer, lang), overlay, position="bottomright").add_to(m)
     return m
 
 

@@ -9,19 +9,19 @@ from ui.context import tr
 
 def pages_for(actor: Actor) -> dict[str, list]:
     """The navigation sections for ``actor``: residents' pages for all, staff pages by role."""
-    residents = [st.Page("ui/map_page.py", title=tr("nav.map"), icon="🗺️", url_path="map", default=True)]
+    residents = [st.Page("ui/map_page.py", title=tr("nav.map"), icon=":material/map:", url_path="map", default=True)]
     if actor.id is not None:
-        residents.append(st.Page("ui/mine_page.py", title=tr("nav.my_proposals"), icon="📝", url_path="mine"))
-        residents.append(st.Page("ui/account_page.py", title=tr("nav.account"), icon="👤", url_path="account"))
+        residents.append(st.Page("ui/mine_page.py", title=tr("nav.my_proposals"), icon=":material/edit_note:", url_path="mine"))
+        residents.append(st.Page("ui/account_page.py", title=tr("nav.account"), icon=":material/person:", url_path="account"))
     else:
-        residents.append(st.Page("ui/account_page.py", title=tr("nav.signin"), icon="🔑", url_path="account"))
+        residents.append(st.Page("ui/account_page.py", title=tr("nav.signin"), icon=":material/login:", url_path="account"))
     staff = []
     if actor.role in ("planner", "admin"):
-        staff.append(st.Page("ui/review_page.py", title=tr("nav.review"), icon="🔎", url_path="review"))
+        staff.append(st.Page("ui/review_page.py", title=tr("nav.review"), icon=":material/search:", url_path="review"))
     if actor.role in ("centre_staff", "admin"):
-        staff.append(st.Page("ui/meetings_page.py", title=tr("nav.meetings"), icon="🏛️", url_path="meetings"))
+        staff.append(st.Page("ui/meetings_page.py", title=tr("nav.meetings"), icon=":material/groups:", url_path="meetings"))
     if actor.role == "admin":
-        staff.append(st.Page("ui/admin_page.py", title=tr("nav.admin"), icon="⚙️", url_path="admin"))
+        staff.append(st.Page("ui/admin_page.py", title=tr("nav.admin"), icon=":material/settings:", url_path="admin"))
     sections = {tr("nav.group.residents"): residents}
     if staff:
         sections[tr("nav.group.staff")] = staff

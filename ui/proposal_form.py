@@ -6,6 +6,7 @@ import streamlit as st
 from geo.errors import Refusal
 from layers.escape import escape_markdown
 from planning.categories import categories
+from planning.geography import district_choices
 from planning.proposals import preview_placement, submit_proposal
 from ui.context import lang, show_refusal, tr
 from ui.mapdata import forget_proposals
@@ -35,7 +36,10 @@ def placement_and_form(store, actor, drawing: dict, drawing_key: str) -> None:
         )
     )
     if len(place.district_shares) > 1:
-        shares = ", ".join(f"{code}: {share:.0%}" for code, share in sorted(place.district_shares.items(), key=lambda kv: -kv[1]))
+        names = district_choices(store)
+        shares = ", ".join(
+            f"{names.get(code, code)} {share:.0%}" for code, share in sorted(place.district_shares.items(), key=lambda kv: -kv[1])
+        )
         st.caption(tr("place.shares", shares=shares))
     st.caption(tr("place.quota_unset"))
     if actor.id is None:

@@ -42,17 +42,26 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory):
+def app_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SQLite database the browser tests' app uses (tests read what the app stored)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('streamlit-db') / 'app.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, app_database_url: str):
     """Base URL of ``streamlit run streamlit_app.py`` on a free localhost port."""
     tmp = tmp_path_factory.mktemp("streamlit-app")
     port = _free_port()
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"sqlite:///{tmp / 'app.sqlite3'}",
+        DATABASE_URL=app_database_url,
         GOYANG_TILES="none",  # offline: the boundaries are the base map
         PYTHONUNBUFFERED="1",
     )
     log_path = tmp / "streamlit.log"
+    env["GOYANG_RASTER_DIR"] = str(tmp / "rasters")
+    # as the README starts it: demo data first, then the app
+    subprocess.run([sys.executable, "-m", "planning", "seed-demo", "--proposals", "80"], cwd=ROOT, env=env, check=True, capture_output=True)
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             [

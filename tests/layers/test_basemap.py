@@ -262,3 +262,16 @@ def test_layers_added_later_still_reach_the_layer_control(local_assets, data):
     for name in re.findall(r'"[^"]*"\s*:\s*(\w+),', script[script.rindex("overlays", 0, control) : control]):
         assert script.index(f"var {name} ") < control, name
     assert late.get_name() in script[script.rindex("overlays", 0, control) : control]
+
+
+def test_overlay_legend_follows_its_layer():
+    import folium
+
+    from layers.legend import OverlayLegend
+
+    m = folium.Map(tiles=None)
+    layer = folium.FeatureGroup(name="raster", show=False).add_to(m)
+    OverlayLegend("<b>legend</b>", layer).add_to(m)
+    html = m.get_root().render()
+    assert f"map.hasLayer(layer)" in html and layer.get_name() in html
+    assert "overlayadd overlayremove" in html
