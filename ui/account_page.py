@@ -24,7 +24,7 @@ if actor.id is not None:
 st.title(tr("signin.title"))
 st.caption(tr("signin.required"))
 if oidc_configured():
-    provider = st.secrets["auth"].get("provider_label", "OpenID Connect")
+    provider = st.secrets.get("auth_label", "OpenID Connect")
     if st.button(tr("signin.oidc", provider=provider), key="oidc_login"):
         st.login()
 

@@ -10,7 +10,9 @@ import geopandas as gpd
 import streamlit as st
 
 from layers.basemap import BaseMapData, base_map_data, goyang_base_map, village_data
-from layers.legend import OverlayLegend
+from layers.legend import Legend, OverlayLegend
+from layers.proposals import legend_entries_for_proposals
+from planning.i18n import t
 from layers.rasters import RasterLayer, RasterRegistry, folium_overlay
 from layers.rasters import legend_html as raster_legend_html
 from planning.geography import centres_frame, districts_frame
@@ -48,6 +50,7 @@ def base_map(lang: str) -> folium.Map:
     """The stable base map: boundaries, centres, hubs and raster overlays (proposals come as a feature group)."""
     s = get_settings()
     m = goyang_base_map(s.tiles, tiles_attr=s.tiles_attr, hub_codes=hub_codes(), data=cached_base_map_data(), villages=cached_villages())
+    Legend(t("layer.proposals", lang), legend_entries_for_proposals(lang), position="bottomright").add_to(m)
     for layer in raster_layers():
         overlay = folium_overlay(layer, lang=lang, show=False).add_to(m)
         OverlayLegend(raster_legend_html(layer, lang), overlay, position="bottomright").add_to(m)
