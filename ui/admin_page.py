@@ -9,7 +9,6 @@ import streamlit_folium
 
 from geo.errors import Refusal
 from layers.draw import latest_drawing, village_draw_control
-from layers.escape import escape_markdown as md
 from planning.geography import centres_frame, set_hub
 from planning.villages import add_village, delete_village, import_villages, villages_frame
 from ui.context import current_actor, get_store, lang, show_refusal, tr
@@ -80,7 +79,8 @@ with villages_tab:
                 cached_villages.clear()
                 st.text(report.summary(lang()) if hasattr(report, "summary") else str(report))
     if len(villages):
-        gone = st.selectbox(tr("admin.villages.delete"), options=list(villages["id"]), format_func=lambda i: md(villages.set_index("id").at[i, "name"]), key="village_delete")
+        names = dict(zip(villages["id"], villages["name"]))
+        gone = st.selectbox(tr("admin.villages.delete"), options=list(names), format_func=names.get, key="village_delete")
         if st.button(tr("admin.villages.delete"), key="delete_village"):
             try:
                 delete_village(store, actor, int(gone))

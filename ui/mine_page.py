@@ -35,7 +35,7 @@ for p in mine:
             title = st.text_input(tr("form.title"), value=p.title, max_chars=120, key=f"edit_title_{p.id}")
             body = st.text_area(tr("form.body"), value=p.body, max_chars=5000)
             category = st.selectbox(tr("form.category"), options=list(cats), index=list(cats).index(p.category) if p.category in cats else 0, format_func=cats.get)
-            kind = st.radio(tr("form.kind"), options=["individual", "area"], index=0 if p.kind == "individual" else 1, format_func=lambda k: tr(f"form.kind.{k}"), horizontal=True)
+            kind = st.radio(tr("form.kind"), options=["individual", "area"], index=0 if p.kind == "individual" else 1, format_func={k: tr(f"form.kind.{k}") for k in ("individual", "area")}.get, horizontal=True)
             cost = st.number_input(tr("form.cost"), min_value=0, max_value=10_000_000_000, value=p.cost_krw, step=1_000_000)
             photo = st.text_input(tr("form.photo"), value=p.photo_url or "")
             save = st.form_submit_button(tr("mine.edit"), key=f"save_{p.id}")

@@ -51,7 +51,7 @@ def placement_and_form(store, actor, drawing: dict, drawing_key: str) -> None:
         body = st.text_area(tr("form.body"), max_chars=5000, key="pf_body")
         category = st.selectbox(tr("form.category"), options=list(cats), format_func=cats.get, key="pf_category")
         kind = st.radio(
-            tr("form.kind"), options=["individual", "area"], format_func=lambda k: tr(f"form.kind.{k}"), key="pf_kind", horizontal=True
+            tr("form.kind"), options=["individual", "area"], format_func={k: tr(f"form.kind.{k}") for k in ("individual", "area")}.get, key="pf_kind", horizontal=True
         )
         cost = st.number_input(tr("form.cost"), min_value=0, max_value=10_000_000_000, value=None, step=1_000_000, key="pf_cost")
         photo = st.text_input(tr("form.photo"), key="pf_photo", placeholder="https://")

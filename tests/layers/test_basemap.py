@@ -273,5 +273,5 @@ def test_overlay_legend_follows_its_layer():
     layer = folium.FeatureGroup(name="raster", show=False).add_to(m)
     OverlayLegend("<b>legend</b>", layer).add_to(m)
     html = m.get_root().render()
-    assert f"map.hasLayer(layer)" in html and layer.get_name() in html
+    assert "map.hasLayer(layer)" in html and layer.get_name() in html
     assert "overlayadd overlayremove" in html

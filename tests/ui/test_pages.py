@@ -238,3 +238,26 @@ def test_admin_changes_a_hub(make_app, app_store):
     assert len(at.dataframe) >= 2, "the hub editor and the villages table are missing"
     assert [t.label for t in at.tabs] == ["거점 지정", "마을"]
     assert "admin.save" not in text_of(at)  # labels come from the catalogue, not keys
+
+
+ROLE_PAGES = {
+    None: ["ui/map_page.py", "ui/account_page.py"],
+    "demo-resident": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py"],
+    "demo-planner": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/review_page.py"],
+    "demo-centre": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/meetings_page.py"],
+    "demo-admin": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/review_page.py", "ui/meetings_page.py", "ui/admin_page.py"],
+}
+
+
+@pytest.mark.parametrize("user", list(ROLE_PAGES), ids=lambda u: u or "anonymous")
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_page_of_every_role_runs_in_both_languages(make_app, user, lang):
+    at = make_app(user, lang=lang).run()
+    assert not at.exception, at.exception
+    for page in ROLE_PAGES[user]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert at.title, f"{page} has no title"
+        title = at.title[0].value
+        hangul = any("가" <= ch <= "힣" for ch in title)
+        assert hangul == (lang == "ko"), (page, title)
