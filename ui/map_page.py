@@ -31,24 +31,28 @@ except AssetsMissing as exc:
     st.stop()
 
 # --- find a place -------------------------------------------------------------
-query = st.text_input(tr("map.search"), key="place_query", placeholder="행신1동 · 4128164000 · 일산서구")
-if query.strip():
-    places = find_places(query, limit=8)
-    if not places:
-        st.warning(tr("map.search.none", query=query))
-    else:
-        picked = st.radio(
-            tr("map.search"),
-            options=range(len(places)),
-            format_func=lambda i: places[i].display_name,
-            key="place_pick",
-            horizontal=True,
-            label_visibility="collapsed",
-        )
-        place = places[picked]
-        target = {"center": [place.centre_lat, place.centre_lon], "zoom": zoom_for_bounds(*place.bounds)}
-        if st.session_state.get("map_target") != target:
-            st.session_state["map_target"] = target
+# Results go into a container that is always there, so the map keeps its place in the
+# page's element tree (an element inserted above it would remount the map's iframe).
+search_col, results_col = st.columns([2, 3], vertical_alignment="bottom")
+query = search_col.text_input(tr("map.search"), key="place_query", placeholder="행신1동 · 4128164000 · 일산서구")
+with results_col.container():
+    if query.strip():
+        places = find_places(query, limit=6)
+        if not places:
+            st.caption(tr("map.search.none", query=query))
+        else:
+            picked = st.radio(
+                tr("map.search"),
+                options=range(len(places)),
+                format_func=lambda i: places[i].display_name,
+                key="place_pick",
+                horizontal=True,
+                label_visibility="collapsed",
+            )
+            place = places[picked]
+            target = {"center": [place.centre_lat, place.centre_lon], "zoom": zoom_for_bounds(*place.bounds, width_px=560, height_px=620)}
+            if st.session_state.get("map_target") != target:
+                st.session_state["map_target"] = target
 
 target = st.session_state.get("map_target", {"center": list(GOYANG_CENTER), "zoom": GOYANG_ZOOM})
 

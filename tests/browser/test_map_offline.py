@@ -57,7 +57,7 @@ def test_map_draws_offline(app_url, chromium_browser, artifacts_dir):
         assert map_box is not None and map_box["height"] > 100
 
         # legend, layer control and hub labels are drawn
-        assert frame.locator(".goyang-legend").is_visible()
+        assert frame.locator(".goyang-legend").first.is_visible()
         assert frame.locator(".leaflet-control-layers").is_visible()
         assert frame.locator(".goyang-hub-label").count() == 11
 

@@ -230,3 +230,25 @@ def test_hostile_title_shows_as_text_and_runs_nothing(session, app_store):
     s.idle(2.0)
     s.shot("after_reload")
     s.assert_clean()
+
+
+def test_search_jumps_to_a_dong_without_reloading_the_map(session):
+    s = session
+    s.page.goto(s.base)
+    s.idle(1.5)
+    s.map.locator(".leaflet-container").wait_for(timeout=60_000)
+    time.sleep(1.0)
+    frame = s.map_frame()
+    frame.evaluate("() => { window.__sameMap = true; }")  # gone if the iframe reloads
+    s.page.get_by_label("동 이름 또는 행정코드로 찾기").fill("탄현1동")
+    s.page.keyboard.press("Enter")
+    s.idle(2.5)
+    s.shot("searched")
+    lat, lon, zoom, same = frame.evaluate(
+        f"() => {{ const m = {FIND_MAP}; const c = m.getCenter(); return [c.lat, c.lng, m.getZoom(), window.__sameMap === true]; }}"
+    )
+    # 탄현1동's representative point is at 126.766695, 37.694293
+    assert abs(lat - 37.694) < 0.02 and abs(lon - 126.767) < 0.02, (lat, lon)
+    assert zoom >= 13
+    assert same, "the map iframe reloaded"
+    s.assert_clean()
