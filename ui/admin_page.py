@@ -10,6 +10,7 @@ import streamlit_folium
 from geo.errors import Refusal
 from layers.draw import latest_drawing, village_draw_control
 from planning.geography import centres_frame, set_hub
+from planning.hub_suggestion import adopt_suggestion, centres_with_voters, evaluate_hubs, suggest_hubs
 from planning.villages import add_village, delete_village, import_villages, villages_frame
 from ui.context import current_actor, get_store, lang, show_refusal, tr
 from ui.mapdata import base_map, cached_villages, hub_codes
@@ -46,6 +47,37 @@ with hubs_tab:
         else:
             hub_codes.clear()
             st.success(tr("admin.saved", n=len(changed)))
+
+    st.subheader(tr("admin.suggest"))
+    st.caption(tr("admin.suggest.help"))
+    k = st.number_input(tr("admin.suggest.k"), min_value=1, max_value=44, value=max(1, int(centres["is_hub"].sum())), key="suggest_k")
+    if st.button(tr("admin.suggest.run"), key="suggest_run"):
+        try:
+            points = centres_with_voters(store)
+            st.session_state["hub_suggestion"] = (
+                suggest_hubs(points, int(k)),
+                evaluate_hubs(points, centres.loc[centres["is_hub"], "code"]),
+            )
+        except Refusal as err:
+            show_refusal(err)
+    if "hub_suggestion" in st.session_state:
+        suggested, current = st.session_state["hub_suggestion"]
+        names = dict(zip(centres["code"], centres["name"]))
+        c1, c2 = st.columns(2)
+        for col, label, s in ((c1, tr("admin.suggest.current"), current), (c2, tr("admin.suggest.suggested"), suggested)):
+            col.markdown(f"**{label}**")
+            col.metric(tr("admin.suggest.mean"), f"{s.weighted_mean_m:,.0f} m")
+            col.metric(tr("admin.suggest.worst"), f"{s.worst_m:,.0f} m")
+            col.caption(", ".join(names.get(c, c) for c in s.codes))
+        if st.button(tr("admin.suggest.adopt"), key="suggest_adopt", type="primary"):
+            try:
+                adopt_suggestion(store, actor, suggested)
+            except Refusal as err:
+                show_refusal(err)
+            else:
+                hub_codes.clear()
+                st.session_state.pop("hub_suggestion")
+                st.rerun()
 
 with villages_tab:
     villages = villages_frame(store)

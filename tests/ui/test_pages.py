@@ -261,3 +261,19 @@ def test_every_page_of_every_role_runs_in_both_languages(make_app, user, lang):
         title = at.title[0].value
         hangul = any("가" <= ch <= "힣" for ch in title)
         assert hangul == (lang == "ko"), (page, title)
+
+
+def test_admin_computes_and_adopts_a_hub_suggestion(make_app, app_store):
+    from planning.geography import centres_frame
+
+    at = make_app("demo-admin").run()
+    at.switch_page("ui/admin_page.py").run()
+    at.number_input(key="suggest_k").set_value(11)
+    at.button(key="suggest_run").click().run()
+    assert not at.exception, at.exception
+    assert [m.label for m in at.metric][:2] == ["유권자 가중 평균 거리", "가장 먼 동까지 거리"]
+    suggested, current = at.session_state["hub_suggestion"]
+    assert suggested.objective <= current.objective
+    at.button(key="suggest_adopt").click().run()
+    assert not at.exception, at.exception
+    assert set(centres_frame(app_store, hubs_only=True)["code"]) == set(suggested.codes)
