@@ -169,12 +169,11 @@ def gazetteer(store: "Store") -> Gazetteer:
     times, read from the store (44 + 44 small rows), so an admin's change is
     picked up on the next call in every process.
     """
-    hubs = centres_frame(store, hubs_only=True)
     with store.transaction() as tx:
-        dkey = tuple(sorted((d.code, str(d.updated_at), d.source) for d in tx.districts.list()))
-    key = (tuple(hubs["code"]), dkey)
+        key = (tuple(sorted(c.code for c in tx.centres.list(hubs_only=True))), tx.districts.versions())
     slot = _cache.setdefault(store.url, _GazetteerCache())
     if slot.key != key or slot.value is None:
+        hubs = centres_frame(store, hubs_only=True)
         slot.value = build_gazetteer(hubs[["code", "name", "geometry"]], districts_frame(store), legal_dongs())
         slot.key = key
     return slot.value

@@ -252,6 +252,11 @@ class Districts(_ByCode):
         """``{code: name}`` of every district, without loading polygons."""
         return {str(c): str(n) for c, n in self._session.execute(select(District.code, District.name).order_by(District.code))}
 
+    def versions(self) -> tuple[tuple[str, str, str], ...]:
+        """``(code, updated_at, source)`` of every district, without loading polygons (a cheap cache key)."""
+        rows = self._session.execute(select(District.code, District.updated_at, District.source).order_by(District.code))
+        return tuple((str(c), str(u), str(s)) for c, u, s in rows)
+
     def count(self) -> int:
         """How many districts are stored."""
         return int(self._session.scalar(select(func.count()).select_from(District)) or 0)

@@ -401,3 +401,16 @@ def test_korean_text_round_trips(world: World) -> None:
         # Looked up by Korean text in SQL, not only read back.
         assert tx.residents.by_username("한글아이디").display_name == "한글 이름 ㄱㄴㄷ"
         assert tx.districts.get(JUGYO).name == "주교동" and tx.districts.get(JUGYO).gu == "덕양구"
+
+
+def test_district_versions_change_when_a_polygon_is_replaced(store):
+    import shapely
+
+    with store.transaction() as tx:
+        tx.districts.upsert([{"code": "4128164000", "gu": "덕양구", "name": "행신1동", "voters": 1, "geometry": shapely.box(126.8, 37.6, 126.9, 37.7), "approximate": True, "source": "a"}])
+    with store.transaction() as tx:
+        before = tx.districts.versions()
+        assert [v[0] for v in before] == ["4128164000"] and before[0][2] == "a"
+        tx.districts.upsert([{"code": "4128164000", "gu": "덕양구", "name": "행신1동", "voters": 1, "geometry": shapely.box(126.8, 37.6, 126.85, 37.7), "approximate": False, "source": "b"}])
+    with store.transaction() as tx:
+        assert tx.districts.versions() != before
