@@ -192,6 +192,39 @@ def cmd_link(args: argparse.Namespace, out: TextIO) -> int:
     return 2 if any(r["error"] for r in rows) else 0
 
 
+def cmd_allocate(args: argparse.Namespace, out: TextIO) -> int:
+    """Allocate the district quotas to proposals (CONSUL's heading rule plus the optional rules); no database."""
+    from planning.allocation import (
+        AllocationRules,
+        allocate,
+        goyang_district_names,
+        read_proposals_csv,
+        read_quotas_csv,
+        read_rules,
+        write_decisions_csv,
+    )
+    from planning.errors import InvalidInput
+
+    try:
+        rules = read_rules(args.rules) if args.rules else AllocationRules()
+        proposals = read_proposals_csv(args.proposals, rules)
+        quotas = read_quotas_csv(args.quotas)
+        decisions = allocate(proposals, quotas, rules, district_names=goyang_district_names())
+    except InvalidInput as e:  # a bad file: both languages, like the other file errors
+        raise CommandError(f"{e.code}: {e}") from None
+    if args.out is None:
+        write_decisions_csv(decisions, out, lang=args.lang)
+        return 0
+    try:
+        with open(args.out, "w", encoding="utf-8", newline="") as f:
+            write_decisions_csv(decisions, f, lang=args.lang)
+    except OSError as e:
+        raise CommandError(f"결과 파일을 쓸 수 없습니다 / cannot write the output file: {args.out} ({e.strerror})") from None
+    selected = sum(d.selected for d in decisions)
+    print(f"배분 결과 저장 / allocation written: {args.out} ({selected}/{len(decisions)} 선정 / selected)", file=out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m planning", description="고양시 주민참여 지도 관리 명령 / Goyang community planning map: operator commands")
     p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: DATABASE_URL, then the SQLite file in var/)")
@@ -220,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--format", choices=["csv", "geojson"], default="csv")
     s.set_defaults(fn=cmd_link)
+    s = sub.add_parser("allocate", help="select proposals within each district's quota (participatory budget; no database)")
+    s.add_argument("--proposals", required=True, help="CSV: id, district_code, cost, votes [, kind, category, eligible, endorsed, construction]")
+    s.add_argument("--quotas", required=True, help="CSV: district_code, quota (KRW)")
+    s.add_argument("--rules", default=None, help="optional rules (YAML subset or JSON): endorsed_first, construction_share, pools")
+    s.add_argument("--out", default=None, help="write the CSV here instead of standard output")
+    s.set_defaults(fn=cmd_allocate)
     return p
 
 
