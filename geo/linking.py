@@ -153,8 +153,11 @@ def overlap_measures(geoms_m: np.ndarray, polys_m: np.ndarray) -> np.ndarray:
     polys_m = np.asarray(polys_m, dtype=object)
     dims = shapely.get_dimensions(geoms_m)
     measure = np.zeros(len(geoms_m))
-    inside = shapely.within(geoms_m, polys_m)
-    pts = dims == 0
+    # contains(polygon, geometry), not within(geometry, polygon): GEOS uses the prepared polygon only as the first argument
+    inside = shapely.contains(polys_m, geoms_m)
+    single = shapely.get_type_id(geoms_m) == 0  # a lone Point counts 1 when it touches the polygon
+    measure[single] = shapely.intersects(polys_m[single], geoms_m[single]).astype(float)
+    pts = (dims == 0) & ~single
     if pts.any():
         sub = shapely.intersection(geoms_m[pts], polys_m[pts])
         counts = shapely.get_num_geometries(sub).astype(float)

@@ -1,0 +1,121 @@
+"""The printed table and the JSON file of a benchmark run."""
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from bench.machine import machine_line
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+LATEST = RESULTS_DIR / "latest.json"
+
+NOTES = {
+    "linking": [
+        "linking: ours = geo.linking.link_geometries(with_shares=False), largest overlap; baseline = geopandas sjoin_nearest (hubs) "
+        "+ sjoin intersects (districts, legal dongs), first match. The baseline answers a simpler question for lines and polygons "
+        "(any touched district, not the largest overlap); check = identical hub, district and legal dong for every point the baseline "
+        "places (points in gaps between legal-dong polygons are left out: the baseline finds none, ours takes the nearest).",
+    ],
+    "map_payload": [
+        "map_payload: ours = the residents' page (base map + proposal_layer(max_features=500) as st_folium's feature group); "
+        "baseline = naive map, every proposal as a folium.Marker/GeoJson in one MarkerCluster, whatever the view. "
+        "message_kB = the component message as Streamlit serialises it (sent on first load and, for ours, on every new viewport); "
+        "layer_kB = the proposals' part; rerun_s = build + st_folium with the query cached; query_s = map_frame (ours: viewport bbox; "
+        "naive: all). check = the layer holds exactly the viewport's proposals (ours) / all proposals (naive).",
+    ],
+}
+
+
+def _num(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "s":
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    if unit == "kB":
+        return f"{value:,.1f}" if value < 10_000 else f"{value:,.0f}"
+    return f"{value:,.3g}"
+
+
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}×" if value < 10 else f"{value:,.0f}×"
+
+
+def _check(value: bool | None) -> str:
+    return "" if value is None else ("ok" if value else "FAIL")
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (Hangul is two columns wide)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * max(0, width - _width(text))
+    return fill + text if right else text + fill
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The rows as a plain-text table (ratio = baseline / ours: above 1, ours is smaller or faster)."""
+    head = ("benchmark", "case", "scale", "n", "metric", "ours", "baseline", "ratio", "check")
+    body = [
+        (
+            r["benchmark"],
+            r["case"],
+            r["scale"],
+            f"{r['n']:,}",
+            f"{r['metric']}",
+            _num(r["ours"], r["unit"]),
+            _num(r["baseline"], r["unit"]),
+            _ratio(r["ratio"]),
+            _check(r["check"]),
+        )
+        for r in rows
+    ]
+    widths = [max(_width(h), *(_width(b[i]) for b in body)) if body else _width(h) for i, h in enumerate(head)]
+    right = {3, 5, 6, 7}
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(_pad(c, w, i in right) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [line(head), line(tuple("-" * w for w in widths))]
+    previous = None
+    for r, b in zip(rows, body):
+        key = (r["benchmark"], r["n"], r["case"])
+        if previous is not None and key != previous:
+            out.append("")
+        previous = key
+        out.append(line(b))
+    return "\n".join(out)
+
+
+def render(result: dict[str, Any]) -> str:
+    """The whole printout: machine line, table, notes."""
+    rows = result["rows"]
+    lines = [
+        f"machine: {machine_line(result['machine'])}",
+        f"command: {result['command']}   ({result['duration_s']:.0f} s)",
+        "",
+        table(rows),
+        "",
+        "ratio = baseline / ours (above 1: ours is smaller or faster); times are the best of 'runs' runs; — = not measured.",
+    ]
+    for bench in dict.fromkeys(r["benchmark"] for r in rows):
+        lines += NOTES.get(bench, [])
+    skipped = {r["n"] for r in rows if r["benchmark"] == "map_payload" and r["baseline"] is None and r["metric"] == "message_kB"}
+    if skipped:
+        lines.append(
+            f"map_payload: the naive map was not built for n = {', '.join(f'{n:,}' for n in sorted(skipped))} "
+            "at this scale (about 1.5 ms per proposal per rerun); --scale full builds it."
+        )
+    return "\n".join(lines)
+
+
+def write_json(result: dict[str, Any], path: Path = LATEST) -> Path:
+    """Write the run (machine, command, rows) as JSON; returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    return path
