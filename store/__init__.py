@@ -24,21 +24,37 @@ from sqlalchemy.orm import sessionmaker
 from store.engine import make_engine
 from store.errors import AlreadySupported, NotFound, UsernameTaken
 from store.models import (
+    BUDGET_PHASES,
     PROPOSAL_KINDS,
     ROLES,
+    AllocationResult,
+    Assembly,
+    AuditEntry,
+    BudgetCycle,
     Centre,
     Comment,
     District,
     Proposal,
+    Quota,
     Resident,
+    Review,
     StatusChange,
     Support,
     Village,
+    Vote,
 )
 from store.repositories import BBox, ProposalSummary, UnitOfWork
 
 __all__ = [
+    "BUDGET_PHASES",
     "PROPOSAL_KINDS",
+    "AllocationResult",
+    "Assembly",
+    "AuditEntry",
+    "BudgetCycle",
+    "Quota",
+    "Review",
+    "Vote",
     "ROLES",
     "AlreadySupported",
     "BBox",

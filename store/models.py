@@ -10,7 +10,7 @@ Ask the repositories for related rows instead.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -18,11 +18,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -37,6 +39,8 @@ ROLES: tuple[str, ...] = ("resident", "planner", "centre_staff", "admin")
 PROPOSAL_KINDS: tuple[str, ...] = ("area", "individual")
 #: Status a new proposal starts in.
 INITIAL_STATUS = "submitted"
+#: Phases of a participatory-budget cycle, in the order an admin moves through them.
+BUDGET_PHASES: tuple[str, ...] = ("proposals_open", "review", "assemblies", "voting", "allocation", "results")
 
 # Stable constraint and index names on both engines, so later migrations
 # (SQLite batch mode in particular) can refer to them by name.
@@ -253,3 +257,149 @@ class Village(Base):
         if checked.is_empty:
             raise ValueError("a village needs a non-empty polygon")
         return checked
+
+
+class BudgetCycle(Base):
+    """One participatory-budget cycle (one per fiscal year) and its quota rule.
+
+    Shares are stored exactly as basis points (1/10000): ``population_share_bp``
+    of 4000 is 40 %, ``endorsement_threshold_bp`` of 100 is 1 %. ``rules_json``
+    holds the :class:`planning.allocation.AllocationRules` fields as JSON text.
+    """
+
+    __tablename__ = "budget_cycles"
+    __table_args__ = (
+        CheckConstraint(_in("phase", BUDGET_PHASES), name="phase"),
+        CheckConstraint("total_krw >= 0 AND base_per_district_krw >= 0", name="amounts_not_negative"),
+        CheckConstraint("population_share_bp BETWEEN 0 AND 10000", name="population_share_range"),
+        CheckConstraint("endorsement_threshold_bp BETWEEN 0 AND 10000", name="threshold_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer, unique=True)
+    phase: Mapped[str] = mapped_column(String(20), default=BUDGET_PHASES[0])
+    total_krw: Mapped[int] = mapped_column(BigInteger, default=0)
+    base_per_district_krw: Mapped[int] = mapped_column(BigInteger, default=0)
+    population_share_bp: Mapped[int] = mapped_column(Integer, default=0, comment="share of the total split by voters, in basis points")
+    rules_json: Mapped[str] = mapped_column(Text, default="{}", comment="JSON text: AllocationRules fields")
+    endorsement_threshold_bp: Mapped[int] = mapped_column(Integer, default=100, comment="assembly attendance needed, basis points of voters")
+    has_voting: Mapped[bool] = mapped_column(Boolean, default=True)
+    quotas_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Quota(Base):
+    """A budget district's quota in one cycle, in whole won."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "district_code"),
+        CheckConstraint("amount_krw >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("budget_cycles.id"))
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    amount_krw: Mapped[int] = mapped_column(BigInteger)
+    overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One recorded change: who did what to which subject, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(120), index=True, comment="e.g. cycle:3, quota:3:4128152000")
+    detail: Mapped[str] = mapped_column(Text, default="{}", comment="JSON text")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Review(Base):
+    """A planner's review of a proposal in one cycle (feasibility, official cost, field check)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "cycle_id"),
+        CheckConstraint("official_cost_krw IS NULL OR official_cost_krw >= 0", name="cost_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("budget_cycles.id"), index=True)
+    feasible: Mapped[bool] = mapped_column(Boolean)
+    official_cost_krw: Mapped[int | None] = mapped_column(BigInteger, comment="replaces the resident's estimate")
+    field_verified_on: Mapped[date | None] = mapped_column(Date)
+    field_note: Mapped[str] = mapped_column(Text, default="")
+    field_photo_url: Mapped[str | None] = mapped_column(Text)
+    construction: Mapped[bool] = mapped_column(Boolean, default=False)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Assembly(Base):
+    """A district's residents' assembly (주민총회) in one cycle."""
+
+    __tablename__ = "assemblies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("budget_cycles.id"), index=True)
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    attendance: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AssemblyEndorsement(Base):
+    """A proposal endorsed by an assembly."""
+
+    __tablename__ = "assembly_endorsements"
+    __table_args__ = (PrimaryKeyConstraint("assembly_id", "proposal_id"),)
+
+    assembly_id: Mapped[int] = mapped_column(ForeignKey("assemblies.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+
+
+class Vote(Base):
+    """One resident's vote for one proposal in one cycle."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("cycle_id", "resident_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("budget_cycles.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AllocationResult(Base):
+    """The stored allocation decision for one proposal of a cycle.
+
+    ``cost_krw`` is the cost the decision used (the official estimate);
+    ``code`` is a reason code of :mod:`planning.allocation`, or ``approved``
+    for an admin's approval outside a run.
+    """
+
+    __tablename__ = "allocation_results"
+    __table_args__ = (UniqueConstraint("cycle_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("budget_cycles.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
+    selected: Mapped[bool] = mapped_column(Boolean)
+    rank: Mapped[int] = mapped_column(Integer)
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    cost_krw: Mapped[int] = mapped_column(BigInteger)
+    code: Mapped[str] = mapped_column(String(30))
+    reason_ko: Mapped[str] = mapped_column(Text)
+    reason_en: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

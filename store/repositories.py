@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -24,17 +24,26 @@ from sqlalchemy.orm import Session
 from geo.crs import STORAGE_EPSG
 from store.errors import AlreadySupported, NotFound, UsernameTaken
 from store.models import (
+    BUDGET_PHASES,
     INITIAL_STATUS,
     PROPOSAL_KINDS,
     ROLES,
+    AllocationResult,
+    Assembly,
+    AssemblyEndorsement,
+    AuditEntry,
+    BudgetCycle,
     Centre,
     Comment,
     District,
     Proposal,
     Resident,
     StatusChange,
+    Quota,
+    Review,
     Support,
     Village,
+    Vote,
 )
 from store.types import utcnow
 
@@ -891,6 +900,329 @@ class Villages(_Repository):
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+
+# ---------------------------------------------------------------- budget cycle
+
+_CYCLE_UPDATABLE = frozenset(
+    {
+        "phase",
+        "total_krw",
+        "base_per_district_krw",
+        "population_share_bp",
+        "rules_json",
+        "endorsement_threshold_bp",
+        "has_voting",
+        "quotas_published_at",
+    }
+)
+_REVIEW_FIELDS = frozenset(
+    {
+        "feasible",
+        "official_cost_krw",
+        "field_verified_on",
+        "field_note",
+        "field_photo_url",
+        "construction",
+        "passed",
+        "reviewed_by",
+        "reviewed_at",
+    }
+)
+
+
+class Cycles(_Repository):
+    """Participatory-budget cycles (one per fiscal year)."""
+
+    def add(self, fiscal_year: int, created_by: int | None = None, **fields: Any) -> BudgetCycle:
+        """Store a new cycle in its first phase; ``fields`` are :class:`BudgetCycle` columns.
+
+        A second cycle for the same fiscal year fails with an ``IntegrityError``
+        from the unique key (the service checks :meth:`by_year` first).
+        """
+        unknown = set(fields) - _CYCLE_UPDATABLE
+        if unknown:
+            raise TypeError(f"unknown budget_cycles fields: {sorted(unknown)}")
+        fields.setdefault("phase", BUDGET_PHASES[0])
+        cycle = BudgetCycle(fiscal_year=fiscal_year, created_by=created_by, created_at=utcnow(), **fields)
+        self._session.add(cycle)
+        self._session.flush()
+        return cycle
+
+    def get(self, cycle_id: int, for_update: bool = False) -> BudgetCycle | None:
+        """The cycle with this id, or None; ``for_update`` locks its row until the transaction ends."""
+        if for_update:
+            return self._session.get(BudgetCycle, cycle_id, with_for_update=True, populate_existing=True)
+        return self._session.get(BudgetCycle, cycle_id)
+
+    def by_year(self, fiscal_year: int) -> BudgetCycle | None:
+        """The cycle of a fiscal year, or None."""
+        return self._session.scalars(select(BudgetCycle).where(BudgetCycle.fiscal_year == fiscal_year)).one_or_none()
+
+    def list(self) -> builtins.list[BudgetCycle]:
+        """Every cycle, newest fiscal year first."""
+        return builtins.list(self._session.scalars(select(BudgetCycle).order_by(BudgetCycle.fiscal_year.desc())))
+
+    def update(self, cycle_id: int, **fields: Any) -> BudgetCycle:
+        """Change some columns of a cycle (not its year); ``ValueError`` for an unknown phase."""
+        unknown = set(fields) - _CYCLE_UPDATABLE
+        if unknown:
+            raise TypeError(f"these budget_cycles fields cannot be changed: {sorted(unknown)}")
+        if "phase" in fields and fields["phase"] not in BUDGET_PHASES:
+            raise ValueError(f"phase must be one of {BUDGET_PHASES}, got {fields['phase']!r}")
+        cycle = self._session.get(BudgetCycle, cycle_id)
+        if cycle is None:
+            raise KeyError(cycle_id)
+        for name, value in fields.items():
+            setattr(cycle, name, value)
+        self._session.flush()
+        return cycle
+
+
+class Quotas(_Repository):
+    """Each budget district's quota in a cycle."""
+
+    def get(self, cycle_id: int, district_code: str, for_update: bool = False) -> Quota | None:
+        """The quota row, or None.
+
+        With ``for_update`` the row is locked (``SELECT ... FOR UPDATE`` on
+        PostgreSQL; SQLite serialises writers anyway) until the transaction
+        ends: every write that commits money in the district takes this lock
+        first, so a check of what is left and the write cannot interleave.
+        """
+        stmt = select(Quota).where(Quota.cycle_id == cycle_id, Quota.district_code == district_code)
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return self._session.scalars(stmt).one_or_none()
+
+    def list(self, cycle_id: int, for_update: bool = False) -> builtins.list[Quota]:
+        """The cycle's quotas by district code (locked, in code order, with ``for_update``)."""
+        stmt = select(Quota).where(Quota.cycle_id == cycle_id).order_by(Quota.district_code)
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return builtins.list(self._session.scalars(stmt))
+
+    def amounts(self, cycle_id: int) -> dict[str, int]:
+        """``{district_code: amount_krw}`` of the cycle."""
+        stmt = select(Quota.district_code, Quota.amount_krw).where(Quota.cycle_id == cycle_id)
+        return {str(c): int(a) for c, a in self._session.execute(stmt)}
+
+    def set(self, cycle_id: int, district_code: str, amount_krw: int, overridden: bool, updated_by: int | None) -> Quota:
+        """Insert or update one district's quota."""
+        _check_code(district_code, 10, "district_code")
+        quota = self.get(cycle_id, district_code)
+        if quota is None:
+            quota = Quota(cycle_id=cycle_id, district_code=district_code)
+            self._session.add(quota)
+        quota.amount_krw = int(amount_krw)
+        quota.overridden = bool(overridden)
+        quota.updated_by = updated_by
+        quota.updated_at = utcnow()
+        self._session.flush()
+        return quota
+
+
+class Audit(_Repository):
+    """The audit log: every change to the budget cycle, with who and when."""
+
+    def record(self, actor_id: int | None, action: str, subject: str, detail: Mapping[str, Any] | None = None) -> AuditEntry:
+        """Append one entry; ``detail`` is stored as JSON text."""
+        entry = AuditEntry(
+            actor_id=actor_id,
+            action=action,
+            subject=subject,
+            detail=json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True, default=str),
+            at=utcnow(),
+        )
+        self._session.add(entry)
+        self._session.flush()
+        return entry
+
+    def list(self, subject_prefix: str | None = None, action: str | None = None) -> builtins.list[AuditEntry]:
+        """Entries oldest first, optionally those whose subject starts with ``subject_prefix`` or of one ``action``."""
+        stmt = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
+        if subject_prefix is not None:
+            stmt = stmt.where(AuditEntry.subject.startswith(subject_prefix, autoescape=True))
+        if action is not None:
+            stmt = stmt.where(AuditEntry.action == action)
+        return builtins.list(self._session.scalars(stmt))
+
+
+class Reviews(_Repository):
+    """Planners' reviews of proposals, one per proposal and cycle."""
+
+    def get(self, cycle_id: int, proposal_id: int) -> Review | None:
+        """The review of a proposal in a cycle, or None."""
+        stmt = select(Review).where(Review.cycle_id == cycle_id, Review.proposal_id == proposal_id)
+        return self._session.scalars(stmt).one_or_none()
+
+    def put(self, cycle_id: int, proposal_id: int, **fields: Any) -> Review:
+        """Insert or replace the review of a proposal in a cycle."""
+        unknown = set(fields) - _REVIEW_FIELDS
+        if unknown:
+            raise TypeError(f"unknown review fields: {sorted(unknown)}")
+        review = self.get(cycle_id, proposal_id)
+        if review is None:
+            review = Review(cycle_id=cycle_id, proposal_id=proposal_id)
+            self._session.add(review)
+        fields.setdefault("reviewed_at", utcnow())
+        for name, value in fields.items():
+            setattr(review, name, value)
+        self._session.flush()
+        return review
+
+    def list(self, cycle_id: int, passed_only: bool = False) -> builtins.list[Review]:
+        """The cycle's reviews by proposal id (only passed ones with ``passed_only``)."""
+        stmt = select(Review).where(Review.cycle_id == cycle_id).order_by(Review.proposal_id)
+        if passed_only:
+            stmt = stmt.where(Review.passed.is_(True))
+        return builtins.list(self._session.scalars(stmt))
+
+
+class Assemblies(_Repository):
+    """Residents' assemblies (주민총회) and the proposals they endorsed."""
+
+    def add(
+        self,
+        cycle_id: int,
+        district_code: str,
+        held_on: date,
+        attendance: int,
+        recorded_by: int | None,
+        endorsed_proposal_ids: Iterable[int] = (),
+    ) -> Assembly:
+        """Store an assembly with the proposals it endorsed."""
+        _check_code(district_code, 10, "district_code")
+        assembly = Assembly(
+            cycle_id=cycle_id,
+            district_code=district_code,
+            held_on=held_on,
+            attendance=int(attendance),
+            recorded_by=recorded_by,
+            recorded_at=utcnow(),
+        )
+        self._session.add(assembly)
+        self._session.flush()
+        for pid in sorted({int(p) for p in endorsed_proposal_ids}):
+            self._session.add(AssemblyEndorsement(assembly_id=assembly.id, proposal_id=pid))
+        self._session.flush()
+        return assembly
+
+    def list(self, cycle_id: int, district_code: str | None = None) -> builtins.list[Assembly]:
+        """The cycle's assemblies (of one district if given), by date then id."""
+        stmt = select(Assembly).where(Assembly.cycle_id == cycle_id).order_by(Assembly.held_on, Assembly.id)
+        if district_code is not None:
+            stmt = stmt.where(Assembly.district_code == district_code)
+        return builtins.list(self._session.scalars(stmt))
+
+    def endorsed_ids(self, assembly_id: int) -> builtins.list[int]:
+        """Ids of the proposals an assembly endorsed, ascending."""
+        stmt = (
+            select(AssemblyEndorsement.proposal_id)
+            .where(AssemblyEndorsement.assembly_id == assembly_id)
+            .order_by(AssemblyEndorsement.proposal_id)
+        )
+        return [int(p) for p in self._session.scalars(stmt)]
+
+    def best_attendance(self, cycle_id: int) -> dict[int, int]:
+        """``{proposal_id: attendance}``: the largest attendance of an assembly of the cycle that endorsed each proposal.
+
+        Only assemblies of the proposal's own district count.
+        """
+        stmt = (
+            select(AssemblyEndorsement.proposal_id, func.max(Assembly.attendance))
+            .join(Assembly, Assembly.id == AssemblyEndorsement.assembly_id)
+            .join(Proposal, Proposal.id == AssemblyEndorsement.proposal_id)
+            .where(Assembly.cycle_id == cycle_id, Assembly.district_code == Proposal.district_code)
+            .group_by(AssemblyEndorsement.proposal_id)
+        )
+        return {int(p): int(a) for p, a in self._session.execute(stmt)}
+
+
+class Votes(_Repository):
+    """Residents' ballots: one vote per resident, proposal and cycle."""
+
+    def ballot(self, cycle_id: int, resident_id: int) -> builtins.list[int]:
+        """The proposal ids a resident votes for in a cycle, ascending."""
+        stmt = (
+            select(Vote.proposal_id)
+            .where(Vote.cycle_id == cycle_id, Vote.resident_id == resident_id)
+            .order_by(Vote.proposal_id)
+        )
+        return [int(p) for p in self._session.scalars(stmt)]
+
+    def replace_ballot(self, cycle_id: int, resident_id: int, proposal_ids: Iterable[int]) -> builtins.list[int]:
+        """Replace a resident's whole ballot in a cycle; returns the new ballot."""
+        self._session.execute(
+            delete(Vote).where(Vote.cycle_id == cycle_id, Vote.resident_id == resident_id),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        now = utcnow()
+        ids = sorted({int(p) for p in proposal_ids})
+        for pid in ids:
+            self._session.add(Vote(cycle_id=cycle_id, resident_id=resident_id, proposal_id=pid, cast_at=now))
+        self._session.flush()
+        return ids
+
+    def counts(self, cycle_id: int) -> dict[int, int]:
+        """``{proposal_id: votes}`` of the cycle (proposals with at least one vote)."""
+        stmt = select(Vote.proposal_id, func.count()).where(Vote.cycle_id == cycle_id).group_by(Vote.proposal_id)
+        return {int(p): int(n) for p, n in self._session.execute(stmt)}
+
+
+class Results(_Repository):
+    """Stored allocation results of a cycle."""
+
+    def replace(self, cycle_id: int, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Delete the cycle's results and store ``rows`` (:class:`AllocationResult` columns); returns how many."""
+        self._session.execute(
+            delete(AllocationResult).where(AllocationResult.cycle_id == cycle_id),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        now = utcnow()
+        n = 0
+        for row in rows:
+            values = {"computed_at": now, **row, "cycle_id": cycle_id}
+            self._session.add(AllocationResult(**values))
+            n += 1
+        self._session.flush()
+        return n
+
+    def get(self, cycle_id: int, proposal_id: int) -> AllocationResult | None:
+        """The stored result of one proposal, or None."""
+        stmt = select(AllocationResult).where(AllocationResult.cycle_id == cycle_id, AllocationResult.proposal_id == proposal_id)
+        return self._session.scalars(stmt).one_or_none()
+
+    def put(self, cycle_id: int, proposal_id: int, **fields: Any) -> AllocationResult:
+        """Insert or update the result of one proposal."""
+        result = self.get(cycle_id, proposal_id)
+        if result is None:
+            result = AllocationResult(cycle_id=cycle_id, proposal_id=proposal_id)
+            self._session.add(result)
+        fields.setdefault("computed_at", utcnow())
+        for name, value in fields.items():
+            setattr(result, name, value)
+        self._session.flush()
+        return result
+
+    def list(self, cycle_id: int) -> builtins.list[AllocationResult]:
+        """The cycle's results by district code and rank."""
+        stmt = (
+            select(AllocationResult)
+            .where(AllocationResult.cycle_id == cycle_id)
+            .order_by(AllocationResult.district_code, AllocationResult.rank, AllocationResult.proposal_id)
+        )
+        return builtins.list(self._session.scalars(stmt))
+
+    def committed(self, cycle_id: int, district_code: str) -> int:
+        """Total cost in won of the district's selected proposals in the cycle."""
+        stmt = select(func.coalesce(func.sum(AllocationResult.cost_krw), 0)).where(
+            AllocationResult.cycle_id == cycle_id,
+            AllocationResult.district_code == district_code,
+            AllocationResult.selected.is_(True),
+        )
+        return int(self._session.scalar(stmt) or 0)
+
+
 class UnitOfWork:
     """One transaction's view of the store, with a repository per table.
 
@@ -909,6 +1241,17 @@ class UnitOfWork:
         self.supports = Supports(session)
         self.history = History(session)
         self.villages = Villages(session)
+        self.cycles = Cycles(session)
+        self.quotas = Quotas(session)
+        self.audit = Audit(session)
+        self.reviews = Reviews(session)
+        self.assemblies = Assemblies(session)
+        self.votes = Votes(session)
+        self.results = Results(session)
+
+    def lock_resident(self, resident_id: int) -> None:
+        """Lock a resident's row until the transaction ends (``SELECT ... FOR UPDATE``), e.g. to serialise one person's ballots."""
+        self._session.execute(select(Resident.id).where(Resident.id == resident_id).with_for_update())
 
     def flush(self) -> None:
         """Send pending writes to the database now (ids, constraint checks) without committing."""

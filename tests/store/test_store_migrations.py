@@ -9,7 +9,7 @@ from store.engine import make_engine
 from store.migrate import compare, current_revision, downgrade, main, upgrade
 
 TABLES = {"districts", "centres", "residents", "proposals", "comments", "supports", "status_changes", "villages"}
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_open_migrates_a_new_database(store_url: str) -> None:
