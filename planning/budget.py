@@ -147,6 +147,18 @@ def phase_refusal(cycle: Any, action: str) -> NotAllowed:
     )
 
 
+def current_cycle_in(tx: Any) -> BudgetCycle | None:
+    """The current budget cycle (largest fiscal year) inside an open transaction, or None."""
+    cycles = tx.cycles.list()
+    return cycles[0] if cycles else None
+
+
+def current_cycle(store: Store) -> BudgetCycle | None:
+    """The current budget cycle (largest fiscal year), or None when no cycle was ever created."""
+    with store.transaction() as tx:
+        return current_cycle_in(tx)
+
+
 def _require_phase(cycle: Any, action: str) -> None:
     if not phase_allows(cycle, action):
         raise phase_refusal(cycle, action)
@@ -928,3 +940,18 @@ def approve_proposal(store: Store, actor: Actor | int | None, cycle_id: int, pro
             {"cycle_id": cycle_id, "district_code": p.district_code, "cost_krw": cost, "committed_before": committed, "quota_krw": limit},
         )
         return QuotaStatus(limit, committed + cost, limit - committed - cost)
+
+
+def published_quota_status(store: Store, district_code: str) -> QuotaStatus | None:
+    """The district's quota, committed and left in the current cycle, once its quotas are published; else None.
+
+    This is what residents see while drawing: during proposals, review,
+    assemblies and voting nothing is committed yet, so ``left`` equals the
+    quota; after allocation it is what the selected proposals leave.
+    """
+    with store.transaction() as tx:
+        cycle = current_cycle_in(tx)
+        if cycle is None or cycle.quotas_published_at is None:
+            return None
+        cycle_id = cycle.id
+    return district_quota_status(store, cycle_id, district_code)

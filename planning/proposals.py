@@ -224,6 +224,15 @@ def _signed_in(tx: Any, who: Actor | int | None) -> Actor:
     return require_signed_in(actor_in(tx, who))
 
 
+def _require_phase(tx: Any, action: str) -> None:
+    """Refuse ``action`` when the current budget cycle's phase does not allow it (no cycle: allowed)."""
+    from planning.budget import current_cycle_in, phase_allows, phase_refusal  # budget imports this module
+
+    cycle = current_cycle_in(tx)
+    if cycle is not None and not phase_allows(cycle, action):
+        raise phase_refusal(cycle, action)
+
+
 def _visible(tx: Any, proposal_id: int, viewer: Actor, for_update: bool = False) -> Any:
     """The proposal if ``viewer`` may see it; hidden ones exist only for moderators."""
     p = tx.proposals.get(proposal_id, for_update=for_update)
@@ -286,6 +295,7 @@ def submit_proposal(
     place = preview_placement(store, drawn)
     with store.transaction() as tx:
         me = _signed_in(tx, author)
+        _require_phase(tx, "submit_proposal")
         proposal = tx.proposals.add(
             title=title,
             body=body,
@@ -355,6 +365,7 @@ def edit_proposal(
     with store.transaction() as tx:
         me = _signed_in(tx, actor)
         _check_may_change(me, _visible(tx, proposal_id, me))
+        _require_phase(tx, "edit_proposal")
     place = preview_placement(store, drawn) if drawn is not None else None
     photo = None if photo_url is None else clean_photo_url(photo_url)
     with store.transaction() as tx:
@@ -406,6 +417,7 @@ def withdraw_proposal(store: Store, actor: Actor | int | None, proposal_id: int,
         me = _signed_in(tx, actor)
         p = _visible(tx, proposal_id, me, for_update=True)
         _check_may_change(me, p)
+        _require_phase(tx, "withdraw_proposal")
         why = clean_text(reason, field_ko="철회 사유", field_en="reason", max_len=REASON_MAX, required=False)
         tx.proposals.set_status(proposal_id, WITHDRAWN, me.id, why)
 
@@ -432,6 +444,7 @@ def add_comment(
         me = _signed_in(tx, author)
         p = _visible(tx, proposal_id, me)
         _open_for_participation(p)
+        _require_phase(tx, "comment")
         if parent_id is not None:
             parent = tx.comments.get(parent_id)
             if parent is None or parent.proposal_id != proposal_id or (parent.hidden and not me.is_moderator):
@@ -455,6 +468,7 @@ def support_proposal(store: Store, supporter: Actor | int | None, proposal_id: i
         me = _signed_in(tx, supporter)
         p = _visible(tx, proposal_id, me)
         _open_for_participation(p)
+        _require_phase(tx, "support")
         tx.supports.add(proposal_id, me.id)
         return tx.supports.count_for(proposal_id)
 
@@ -464,6 +478,7 @@ def withdraw_support(store: Store, actor: Actor | int | None, proposal_id: int) 
     with store.transaction() as tx:
         me = _signed_in(tx, actor)
         _visible(tx, proposal_id, me)
+        _require_phase(tx, "support")
         tx.supports.remove(proposal_id, me.id)
         return tx.supports.count_for(proposal_id)
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from geo.errors import Refusal
 from layers.escape import escape_markdown
+from planning.budget import published_quota_status
 from planning.categories import categories
 from planning.geography import district_choices
 from planning.proposals import preview_placement, submit_proposal
@@ -41,7 +42,11 @@ def placement_and_form(store, actor, drawing: dict, drawing_key: str) -> None:
             f"{names.get(code, code)} {share:.0%}" for code, share in sorted(place.district_shares.items(), key=lambda kv: -kv[1])
         )
         st.caption(tr("place.shares", shares=shares))
-    st.caption(tr("place.quota_unset"))
+    quota = published_quota_status(store, place.district_code)
+    if quota is None:
+        st.caption(tr("place.quota_unset"))
+    else:
+        st.markdown(escape_markdown(tr("place.quota", left=f"{quota.left_krw:,}원", total=f"{quota.quota_krw:,}원")))
     if actor.id is None:
         st.info(tr("signin.required"))
         return

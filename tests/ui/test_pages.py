@@ -277,3 +277,19 @@ def test_admin_computes_and_adopts_a_hub_suggestion(make_app, app_store):
     at.button(key="suggest_adopt").click().run()
     assert not at.exception, at.exception
     assert set(centres_frame(app_store, hubs_only=True)["code"]) == set(suggested.codes)
+
+
+def test_drawing_panel_shows_the_districts_remaining_quota(make_app, fake_map, app_store):
+    from planning.auth import actor_for
+    from planning.budget import create_cycle, publish_quotas, set_quotas_by_rule
+
+    with app_store.transaction() as tx:
+        admin = actor_for(app_store, tx.residents.by_username("demo-admin").id)
+    cid = create_cycle(app_store, admin, 2027)
+    table = set_quotas_by_rule(app_store, admin, cid, 1_000_000_000, 10_000_000, 0.5)
+    publish_quotas(app_store, admin, cid)
+    fake_map.result = drawn(SQUARE)
+    at = make_app("demo-resident").run()
+    assert not at.exception, at.exception
+    amount = f"{table['4128164000']:,}원"
+    assert any("이 지역 예산 잔액" in m.value and amount.replace(",", "") in m.value.replace(",", "").replace("\\", "") for m in at.markdown)
