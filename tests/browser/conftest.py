@@ -6,6 +6,7 @@ its own browser here. Without it the browser tests skip, unless
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -47,21 +48,22 @@ def app_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('streamlit-db') / 'app.sqlite3'}"
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory, app_database_url: str):
-    """Base URL of ``streamlit run streamlit_app.py`` on a free localhost port."""
-    tmp = tmp_path_factory.mktemp("streamlit-app")
+@contextlib.contextmanager
+def running_app(tmp: Path, database_url: str, demo_proposals: int = 80):
+    """``streamlit run streamlit_app.py`` on a free localhost port, started as the README does
+    (demo data first); yields the base URL and stops the server afterwards."""
     port = _free_port()
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=app_database_url,
+        DATABASE_URL=database_url,
         GOYANG_TILES="none",  # offline: the boundaries are the base map
+        GOYANG_RASTER_DIR=str(tmp / "rasters"),
         PYTHONUNBUFFERED="1",
     )
     log_path = tmp / "streamlit.log"
-    env["GOYANG_RASTER_DIR"] = str(tmp / "rasters")
-    # as the README starts it: demo data first, then the app
-    subprocess.run([sys.executable, "-m", "planning", "seed-demo", "--proposals", "80"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "planning", "seed-demo", "--proposals", str(demo_proposals)], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             [
@@ -94,3 +96,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, app_database_url: str):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, app_database_url: str):
+    """Base URL of the app shared by the browser tests (its database: ``app_database_url``)."""
+    with running_app(tmp_path_factory.mktemp("streamlit-app"), app_database_url) as base:
+        yield base
