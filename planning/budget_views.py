@@ -201,3 +201,35 @@ def result_rows(store: Store, cycle_id: int, lang: str = "ko") -> list[dict[str,
                 }
             )
         return rows
+
+
+@dataclass(frozen=True)
+class DistrictCard:
+    """One district in a cycle: its quota and use, its eligible proposals with votes (once voting closed), its results."""
+
+    code: str
+    name: str
+    quota_krw: int
+    committed_krw: int
+    left_krw: int
+    proposals: list[dict[str, Any]]
+    votes_visible: bool
+    results: list[dict[str, Any]]
+
+
+def district_card(store: Store, cycle_id: int, district_code: str, lang: str = "ko") -> DistrictCard:
+    """The card of ``district_code``: vote counts are withheld while voting is still open."""
+    from planning.budget import district_quota_status
+
+    status = district_quota_status(store, cycle_id, district_code)
+    items = ballot_items(store, cycle_id, district_code)
+    with store.transaction() as tx:
+        cycle = tx.cycles.get(cycle_id)
+        name = tx.districts.names().get(district_code, district_code)
+        visible = cycle is not None and cycle.phase in ("allocation", "results")
+        counts = tx.votes.counts(cycle_id) if visible else {}
+    proposals = [
+        {"id": i.id, "title": i.title, "cost_krw": i.cost_krw, "votes": counts.get(i.id, 0) if visible else None} for i in items
+    ]
+    results = [r for r in result_rows(store, cycle_id, lang) if r["district_code"] == district_code]
+    return DistrictCard(district_code, name, status.quota_krw, status.committed_krw, status.left_krw, proposals, visible, results)

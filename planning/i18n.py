@@ -219,6 +219,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "budget.admin.year": ("회계연도", "Fiscal year"),
     "budget.admin.has_voting": ("주민 투표 실시", "Hold a residents' vote"),
     "budget.admin.endorsed_first": ("주민총회 선정 제안 우선", "Assembly-endorsed proposals first"),
+    "budget.admin.construction_share": (
+        "건설 사업 상한 (한도액의 %, 비우면 없음)",
+        "Cap on construction (% of each quota; empty: none)",
+    ),
+    "budget.admin.area_pool": (
+        "지역 제안 몫 (%, 나머지는 개인 제안; 비우면 나누지 않음)",
+        "Share for area proposals (%; the rest for individual ones; empty: one pool)",
+    ),
+    "budget.district_card": ("지역 카드", "District card"),
+    "budget.district_pick": ("지역(행정동)", "District (administrative dong)"),
+    "budget.card.proposals": ("심사를 통과한 제안 {n}개", "{n} proposals passed review"),
+    "budget.card.votes_hidden": ("득표수는 투표가 끝난 뒤 공개됩니다.", "Vote counts are shown once voting has closed."),
     "budget.admin.threshold": ("주민총회 기준 참석률(선거인 대비 %)", "Assembly attendance needed (% of voters)"),
     "budget.admin.created": ("{year}년 회차(#{id})를 만들었습니다.", "The {year} cycle (#{id}) was created."),
     "budget.admin.published": ("지역별 한도액이 공개되었습니다.", "The district quotas are published."),

@@ -50,6 +50,13 @@ with st.expander(tr("budget.admin.create"), expanded=cycle is None):
     has_voting = st.checkbox(tr("budget.admin.has_voting"), value=True, key="new_cycle_voting")
     endorsed_first = st.checkbox(tr("budget.admin.endorsed_first"), value=False, key="new_cycle_endorsed_first")
     threshold = st.number_input(tr("budget.admin.threshold"), min_value=0.0, max_value=100.0, value=1.0, step=0.5, key="new_cycle_threshold")
+    construction_pct = st.number_input(tr("budget.admin.construction_share"), min_value=0, max_value=100, value=None, step=5, key="new_cycle_construction")
+    area_pct = st.number_input(tr("budget.admin.area_pool"), min_value=0, max_value=100, value=None, step=5, key="new_cycle_area_pool")
+    rules: dict = {"endorsed_first": endorsed_first}
+    if construction_pct is not None:
+        rules["construction_share"] = str(round(construction_pct / 100, 4))
+    if area_pct is not None:
+        rules["pools"] = {"area": str(round(area_pct / 100, 4)), "individual": str(round(1 - area_pct / 100, 4))}
     if st.button(tr("budget.admin.create"), key="create_cycle", type="primary"):
         try:
             cid = create_cycle(
@@ -57,7 +64,7 @@ with st.expander(tr("budget.admin.create"), expanded=cycle is None):
                 actor,
                 int(year),
                 has_voting=has_voting,
-                rules={"endorsed_first": endorsed_first},
+                rules=rules,
                 endorsement_threshold=str(round(threshold / 100, 4)),
             )
         except Refusal as err:

@@ -9,7 +9,7 @@ from geo.errors import Refusal
 from layers.budget import quota_choropleth
 from layers.escape import escape_markdown as md
 from planning.budget import PHASE_LABELS, PHASES, ballot_status, cast_votes, quota_table
-from planning.budget_views import ballot_items, current_cycle_view, quota_status_by_district, result_rows
+from planning.budget_views import ballot_items, current_cycle_view, district_card, quota_status_by_district, result_rows
 from planning.geography import districts_frame
 from ui.context import current_actor, get_store, lang, show_refusal, tr
 from ui.mapdata import base_map
@@ -56,6 +56,25 @@ else:
     layer.add_to(m)
     layer.legend.add_to(m)
     streamlit_folium.st_folium(m, key="budget_map", returned_objects=[], use_container_width=True, height=460)
+
+    st.subheader(tr("budget.district_card"))
+    names = {r["district_code"]: r["name"] for r in rows}
+    default = actor.home_district_code if actor.home_district_code in names else next(iter(names))
+    code = st.selectbox(tr("budget.district_pick"), options=list(names), index=list(names).index(default), format_func=names.get, key="budget_card_district")
+    card = district_card(store, cycle.id, code, lang())
+    c1, c2, c3 = st.columns(3)
+    c1.metric(tr("budget.col.quota"), tr("budget.krw", amount=f"{card.quota_krw:,}"))
+    c2.metric(tr("budget.col.committed"), tr("budget.krw", amount=f"{card.committed_krw:,}"))
+    c3.metric(tr("budget.col.left"), tr("budget.krw", amount=f"{card.left_krw:,}"))
+    st.caption(tr("budget.card.proposals", n=len(card.proposals)))
+    for p in card.proposals:
+        votes = "" if p["votes"] is None else f" · {tr('budget.col.votes')} {p['votes']}"
+        cost = tr("budget.krw", amount=f"{p['cost_krw']:,}")
+        st.markdown(f"#{p['id']} {md(p['title'])} · {md(cost)}{md(votes)}")
+    if not card.votes_visible:
+        st.caption(tr("budget.card.votes_hidden"))
+    for r in card.results:
+        st.markdown(f"{'✅' if r['selected'] else '▫️'} #{r['proposal_id']} {md(r['title'])}: {md(r['reason'])}")
 
 # ---------------------------------------------------------------- ballot
 if cycle.phase == "voting":

@@ -161,6 +161,9 @@ def test_a_whole_cycle_through_the_pages(make_app, app_store):
     resident.button(key="cast_ballot").click().run()
     assert not resident.error
     assert "투표했습니다 (제안 1개)" in text_of(resident)
+    # the district card (the resident's home by default) withholds vote counts while voting is open
+    assert resident.selectbox(key="budget_card_district").value == HAENGSIN1
+    assert "득표수는 투표가 끝난 뒤 공개됩니다." in text_of(resident)
 
     # allocation, then the results table with reasons
     admin.button(key="advance_phase").click().run()
@@ -175,6 +178,12 @@ def test_a_whole_cycle_through_the_pages(make_app, app_store):
     row = results[results["Proposal"].str.startswith(f"#{a} ")].iloc[0]
     assert bool(row["Selected"]) and row["Cost (KRW)"] == 25 * M and row["Reason"]
     assert len(results[results["Proposal"].str.startswith(f"#{c} ")]) == 1
+    # the district card shows votes and each proposal's result in plain words
+    viewer.selectbox(key="budget_card_district").set_value(HAENGSIN1).run()
+    card = text_of(viewer)
+    assert "Vote counts are shown once voting has closed." not in card
+    assert f"#{a} " in card and "Votes 1" in card.replace("\\", "")
+    assert "✅" in card
 
 
 def test_ballot_refusal_in_english(make_app, app_store):
@@ -209,3 +218,21 @@ def test_centre_staff_record_only_their_hubs_districts(make_app, app_store):
     at.button(key="record_assembly").click().run()
     assert not at.exception, at.exception
     assert "주민총회 #" in text_of(at) and at.dataframe
+
+
+def test_admin_sets_the_optional_allocation_rules(make_app, app_store):
+    from fractions import Fraction
+
+    from planning.budget import current_cycle, cycle_rules
+
+    admin = make_app("demo-admin").run()
+    admin.switch_page("ui/budget_admin_page.py").run()
+    admin.number_input(key="new_cycle_year").set_value(2028)
+    admin.checkbox(key="new_cycle_endorsed_first").check()
+    admin.number_input(key="new_cycle_construction").set_value(40)
+    admin.number_input(key="new_cycle_area_pool").set_value(60)
+    admin.button(key="create_cycle").click().run()
+    assert not admin.exception, admin.exception
+    rules = cycle_rules(current_cycle(app_store))
+    assert rules.endorsed_first and rules.construction_share == Fraction(2, 5)
+    assert dict(rules.pools) == {"area": Fraction(3, 5), "individual": Fraction(2, 5)}
