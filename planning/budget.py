@@ -955,3 +955,12 @@ def published_quota_status(store: Store, district_code: str) -> QuotaStatus | No
             return None
         cycle_id = cycle.id
     return district_quota_status(store, cycle_id, district_code)
+
+
+def submission_closed(store: Store) -> NotAllowed | None:
+    """Why new proposals cannot be submitted now (the current cycle's phase), or None when they can."""
+    with store.transaction() as tx:
+        cycle = current_cycle_in(tx)
+        if cycle is None or phase_allows(cycle, "submit_proposal"):
+            return None
+        return phase_refusal(cycle, "submit_proposal")

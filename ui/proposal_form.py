@@ -5,7 +5,7 @@ import streamlit as st
 
 from geo.errors import Refusal
 from layers.escape import escape_markdown
-from planning.budget import published_quota_status
+from planning.budget import published_quota_status, submission_closed
 from planning.categories import categories
 from planning.geography import district_choices
 from planning.proposals import preview_placement, submit_proposal
@@ -49,6 +49,10 @@ def placement_and_form(store, actor, drawing: dict, drawing_key: str) -> None:
         st.markdown(escape_markdown(tr("place.quota", left=f"{quota.left_krw:,}원", total=f"{quota.quota_krw:,}원")))
     if actor.id is None:
         st.info(tr("signin.required"))
+        return
+    closed = submission_closed(store)
+    if closed is not None:
+        st.info(closed.message(lang()))
         return
     cats = {c.code: c.label(lang()) for c in categories()}
     with st.form("proposal_form", clear_on_submit=False):

@@ -293,3 +293,18 @@ def test_drawing_panel_shows_the_districts_remaining_quota(make_app, fake_map, a
     assert not at.exception, at.exception
     amount = f"{table['4128164000']:,}원"
     assert any("이 지역 예산 잔액" in m.value and amount.replace(",", "") in m.value.replace(",", "").replace("\\", "") for m in at.markdown)
+
+
+def test_drawing_panel_says_when_proposals_are_closed(make_app, fake_map, app_store):
+    from planning.auth import actor_for
+    from planning.budget import advance_phase, create_cycle
+
+    with app_store.transaction() as tx:
+        admin = actor_for(app_store, tx.residents.by_username("demo-admin").id)
+    cid = create_cycle(app_store, admin, 2029)
+    advance_phase(app_store, admin, cid)  # review: no new proposals
+    fake_map.result = drawn(SQUARE)
+    at = make_app("demo-resident").run()
+    assert not at.exception, at.exception
+    assert any("이 일을 할 수 없습니다" in i.value for i in at.info)
+    assert "pf_submit" not in [b.key for b in at.button]
