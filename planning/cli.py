@@ -70,6 +70,10 @@ def cmd_seed_demo(args: argparse.Namespace, out: TextIO) -> int:
     store = _open_store(args.database_url)
     s = seed_demo(store, n_proposals=args.proposals, reset=args.reset)
     _ensure_reference_layers(store)
+    if not args.no_budget:
+        from planning.demo import seed_demo_budget
+
+        seed_demo_budget(store)
     if s.skipped:
         print("데모 데이터가 이미 있습니다 (--reset으로 다시 만들 수 있습니다) / demo data already present (use --reset to regenerate)", file=out)
     else:
@@ -234,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("seed-demo", help="add demo accounts and demo proposals (marked as demo)")
     s.add_argument("--proposals", type=int, default=300)
     s.add_argument("--reset", action="store_true", help="delete earlier demo proposals first")
+    s.add_argument("--no-budget", action="store_true", help="do not open a demo budget cycle with published quotas")
     s.set_defaults(fn=cmd_seed_demo)
     s = sub.add_parser("import-boundaries", help="import official administrative-dong boundaries (GeoJSON, GeoPackage, Shapefile)")
     s.add_argument("file")

@@ -185,3 +185,26 @@ def seed_demo(store: "Store", n_proposals: int = 300, n_residents: int = 60, see
                 tx.supports.add(p.id, int(rid))
                 n_supports += 1
     return DemoSummary(residents=len(resident_ids), proposals=len(geoms), comments=n_comments, supports=n_supports)
+
+
+def seed_demo_budget(store: "Store", fiscal_year: int = 2026) -> int | None:
+    """A demo participatory-budget cycle with published quotas (30억원: 2,000만원 per district, half of the rest by voters).
+
+    Idempotent: returns None when any cycle exists already. The amounts are
+    invented for the demonstration; a deployment sets its own in the admin page.
+    """
+    from planning.auth import actor_for
+    from planning.budget import create_cycle, publish_quotas, set_quotas_by_rule
+
+    with store.transaction() as tx:
+        if tx.cycles.list():
+            return None
+        admin = tx.residents.by_username("demo-admin")
+        if admin is None:
+            return None
+        admin_id = admin.id
+    admin_actor = actor_for(store, admin_id)
+    cycle_id = create_cycle(store, admin_actor, fiscal_year)
+    set_quotas_by_rule(store, admin_actor, cycle_id, 3_000_000_000, 20_000_000, "0.5")
+    publish_quotas(store, admin_actor, cycle_id)
+    return cycle_id

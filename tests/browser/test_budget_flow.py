@@ -86,13 +86,16 @@ def test_resident_votes_within_the_quota_and_sees_the_result(budget_app, chromiu
         page.get_by_role("link", name="주민참여예산").click()
         time.sleep(1.0)
         page.wait_for_selector(IDLE, timeout=60_000)
-        page.get_by_text("행신1동 쉼터 벤치").wait_for(timeout=30_000)
+        def ballot(title):
+            return page.locator("[data-testid='stCheckbox']").filter(has_text=title)
+
+        ballot("행신1동 쉼터 벤치").wait_for(timeout=30_000)
         page.screenshot(path=str(shots / "01_ballot.png"), full_page=True)
         # both together exceed the quota: the page says so and the store refuses
-        page.get_by_text("행신1동 쉼터 벤치").click()
+        ballot("행신1동 쉼터 벤치").click()
         time.sleep(0.8)
         page.wait_for_selector(IDLE, timeout=60_000)
-        page.get_by_text("행신1동 골목 가로등").click()
+        ballot("행신1동 골목 가로등").click()
         time.sleep(0.8)
         page.wait_for_selector(IDLE, timeout=60_000)
         page.get_by_role("button", name="투표하기").click()
@@ -102,7 +105,7 @@ def test_resident_votes_within_the_quota_and_sees_the_result(budget_app, chromiu
         with store.transaction() as tx:
             assert tx.votes.counts(cid) == {} or sum(tx.votes.counts(cid).values()) == 0
         # untick the street light: the bench fits
-        page.get_by_text("행신1동 골목 가로등").click()
+        ballot("행신1동 골목 가로등").click()
         time.sleep(0.8)
         page.wait_for_selector(IDLE, timeout=60_000)
         page.get_by_role("button", name="투표하기").click()

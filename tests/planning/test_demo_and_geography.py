@@ -110,3 +110,18 @@ def test_only_admins_set_hubs(store):
     assert "4128156000" not in set(centres_frame(store, hubs_only=True)["code"])
     set_hub(store, admin, "4128156000", True)
     assert "4128156000" in set(centres_frame(store, hubs_only=True)["code"])
+
+
+def test_demo_budget_cycle_with_published_quotas(store):
+    from planning.budget import current_cycle, published_quota_status
+    from planning.demo import seed_demo_budget
+
+    seed_demo(store, n_proposals=5, n_residents=2)
+    cid = seed_demo_budget(store)
+    assert cid is not None and seed_demo_budget(store) is None  # once
+    cycle = current_cycle(store)
+    assert cycle.fiscal_year == 2026 and cycle.phase == "proposals_open" and cycle.quotas_published_at is not None
+    with store.transaction() as tx:
+        total = sum(q.amount_krw for q in tx.quotas.list(cid))
+    assert total == 3_000_000_000
+    assert published_quota_status(store, "4128164000").quota_krw > 20_000_000
