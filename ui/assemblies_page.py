@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import Refusal
-from planning.budget import PHASE_LABELS, eligible_proposal_ids, record_assembly
-from planning.budget_views import assemblies_of, current_cycle_view, districts_of_hub, proposal_titles
-from ui.context import current_actor, get_store, lang, show_refusal, tr
+from planning.budget import eligible_proposal_ids, record_assembly
+from planning.budget_views import assemblies_of, districts_of_hub, proposal_titles
+from ui.budget_common import cycle_header
+from ui.context import current_actor, get_store, show_refusal, tr
 
 store = get_store()
 actor = current_actor(store)
@@ -18,13 +19,7 @@ if actor.role not in ("centre_staff", "admin"):
     st.error(tr("budget.assemblies.only"))
     st.stop()
 
-cycle = current_cycle_view(store)
-if cycle is None:
-    st.info(tr("budget.no_cycle"))
-    st.stop()
-ko, en = PHASE_LABELS[cycle.phase]
-st.subheader(tr("budget.cycle", year=cycle.fiscal_year))
-st.caption(tr("budget.phase_now", phase=en if lang() == "en" else ko))
+cycle = cycle_header(store)
 if cycle.phase != "assemblies":
     st.info(tr("budget.assemblies.closed"))
 

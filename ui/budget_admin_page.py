@@ -8,7 +8,6 @@ import streamlit as st
 
 from geo.errors import Refusal
 from planning.budget import (
-    PHASE_LABELS,
     advance_phase,
     create_cycle,
     next_phase,
@@ -19,7 +18,8 @@ from planning.budget import (
     set_quotas_by_rule,
 )
 from planning.budget_views import current_cycle_view
-from ui.context import current_actor, get_store, lang, show_refusal, tr
+from ui.budget_common import phase_name
+from ui.context import current_actor, get_store, show_refusal, tr
 
 store = get_store()
 actor = current_actor(store)
@@ -30,11 +30,6 @@ if actor.role != "admin":
 
 if st.session_state.get("flash_budget_admin"):
     st.success(st.session_state.pop("flash_budget_admin"))
-
-
-def phase_name(phase: str | None) -> str:
-    ko, en = PHASE_LABELS.get(phase or "", (phase or "–", phase or "–"))
-    return en if lang() == "en" else ko
 
 
 def done(message: str) -> None:

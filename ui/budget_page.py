@@ -8,9 +8,10 @@ import streamlit_folium
 from geo.errors import Refusal
 from layers.budget import quota_choropleth
 from layers.escape import escape_markdown as md
-from planning.budget import PHASE_LABELS, PHASES, ballot_status, cast_votes, quota_table
+from planning.budget import PHASES, ballot_status, cast_votes, quota_table
 from planning.budget_views import ballot_items, current_cycle_view, district_card, quota_status_by_district, result_rows
 from planning.geography import districts_frame
+from ui.budget_common import phase_name
 from ui.context import current_actor, get_store, lang, show_refusal, tr
 from ui.mapdata import base_map
 
@@ -22,11 +23,6 @@ cycle = current_cycle_view(store)
 if cycle is None:
     st.info(tr("budget.no_cycle"))
     st.stop()
-
-
-def phase_name(phase: str) -> str:
-    ko, en = PHASE_LABELS.get(phase, (phase, phase))
-    return en if lang() == "en" else ko
 
 
 st.subheader(tr("budget.cycle", year=cycle.fiscal_year))

@@ -5,10 +5,11 @@ import streamlit as st
 
 from geo.errors import Refusal
 from layers.escape import escape_markdown as md
-from planning.budget import PHASE_LABELS, review_proposal
-from planning.budget_views import current_cycle_view, review_rows
+from planning.budget import review_proposal
+from planning.budget_views import review_rows
 from planning.geography import district_choices
-from ui.context import current_actor, get_store, lang, show_refusal, tr
+from ui.budget_common import cycle_header
+from ui.context import current_actor, get_store, show_refusal, tr
 
 store = get_store()
 actor = current_actor(store)
@@ -17,13 +18,7 @@ if actor.role not in ("planner", "admin"):
     st.error(tr("budget.review.only"))
     st.stop()
 
-cycle = current_cycle_view(store)
-if cycle is None:
-    st.info(tr("budget.no_cycle"))
-    st.stop()
-ko, en = PHASE_LABELS[cycle.phase]
-st.subheader(tr("budget.cycle", year=cycle.fiscal_year))
-st.caption(tr("budget.phase_now", phase=en if lang() == "en" else ko))
+cycle = cycle_header(store)
 if cycle.phase != "review":
     st.info(tr("budget.review.closed"))
 
