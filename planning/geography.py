@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from geo.boundaries import approximate_districts, legal_dongs
+from geo.boundaries import admin_dongs, approximate_districts, legal_dongs
 from geo.crs import STORAGE_CRS
 from geo.importer import ImportResult, import_boundaries
 from geo.linking import Gazetteer, build_gazetteer
@@ -76,13 +76,15 @@ def import_official_boundaries(store: "Store", path: str | Path, assume_epsg: in
     """
     with store.transaction() as tx:
         known = {d.code: d for d in tx.districts.list()}
+    # the representative points come from the shipped table (the stored districts have polygons)
+    points = admin_dongs().set_index("adm_code").geometry
     admin = pd.DataFrame(
         {
             "adm_code": list(known),
             "gu": [d.gu for d in known.values()],
             "dong": [d.name for d in known.values()],
-            "lon": [d_point[0] for d_point in _points(known)],
-            "lat": [d_point[1] for d_point in _points(known)],
+            "lon": [points[c].x for c in known],
+            "lat": [points[c].y for c in known],
         }
     )
     result = import_boundaries(path, admin, assume_epsg=assume_epsg)
@@ -105,14 +107,6 @@ def import_official_boundaries(store: "Store", path: str | Path, assume_epsg: in
         with store.transaction() as tx:
             tx.districts.upsert(rows)
     return result
-
-
-def _points(known: dict) -> list[tuple[float, float]]:
-    """Representative points of the stored districts (from the shipped table)."""
-    from geo.boundaries import admin_dongs
-
-    ad = admin_dongs().set_index("adm_code")
-    return [(ad.at[c, "geometry"].x, ad.at[c, "geometry"].y) for c in known]
 
 
 def districts_frame(store: "Store") -> gpd.GeoDataFrame:
