@@ -101,6 +101,8 @@ class ProposalSummary:
     author_id: int
     created_at: datetime
     updated_at: datetime
+    legal_dong_code: str | None = None
+    legal_dong_name: str | None = None
 
 
 def _check_code(code: Any, digits: int, what: str) -> str:
@@ -581,6 +583,8 @@ class Proposals(_Repository):
             Proposal.author_id,
             Proposal.created_at,
             Proposal.updated_at,
+            Proposal.legal_dong_code,
+            Proposal.legal_dong_name,
         ).order_by(Proposal.created_at.desc(), Proposal.id.desc())
         if bbox is not None:
             stmt = stmt.where(self._bbox_condition(*bbox))
@@ -610,6 +614,8 @@ class Proposals(_Repository):
                 author_id=int(r.author_id),
                 created_at=r.created_at,
                 updated_at=r.updated_at,
+                legal_dong_code=r.legal_dong_code,
+                legal_dong_name=r.legal_dong_name,
             )
             for r in self._session.execute(stmt)
         ]
