@@ -45,6 +45,7 @@ from store.models import (
     Village,
     Vote,
 )
+from store.analysis import Analysis
 from store.types import utcnow
 
 _BBOX_COLUMNS = ("minx", "miny", "maxx", "maxy")
@@ -1254,6 +1255,7 @@ class UnitOfWork:
         self.assemblies = Assemblies(session)
         self.votes = Votes(session)
         self.results = Results(session)
+        self.analysis = Analysis(session)
 
     def lock_resident(self, resident_id: int) -> None:
         """Lock a resident's row until the transaction ends (``SELECT ... FOR UPDATE``), e.g. to serialise one person's ballots."""
