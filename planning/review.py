@@ -174,3 +174,64 @@ def review_frame(store: Store, actor: Actor | int | None, f: ReviewFilter | None
     frame = frame_from_summaries(rows)
     out = apply_filter(frame, f)
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=STORAGE_CRS)
+
+
+#: Every proposal status, in workflow order (labels: ``status.<name>`` in planning.i18n).
+STATUSES = ("submitted", "under_review", "field_verified", "shortlisted", "adopted", "rejected", "merged", "withdrawn")
+
+
+@dataclass(frozen=True)
+class ReviewChoices:
+    """What the review filters offer: code -> label, in display order."""
+
+    districts: dict[str, str]
+    hubs: dict[str, str]
+    categories: dict[str, str]
+    statuses: dict[str, str]
+
+
+def review_choices(store: Store, lang: str = "ko") -> ReviewChoices:
+    """Options of the review filters: districts by gu and name, hub centres, categories, statuses."""
+    from planning.categories import categories
+    from planning.i18n import t
+
+    with store.transaction() as tx:
+        districts = sorted(tx.districts.list(), key=lambda d: (d.gu, d.name))
+        hubs = sorted(tx.centres.list(hubs_only=True), key=lambda c: c.name)
+    return ReviewChoices(
+        districts={d.code: f"{d.gu} {d.name}" for d in districts},
+        hubs={c.code: c.name for c in hubs},
+        categories={c.code: c.label(lang) for c in categories()},
+        statuses={s: t(f"status.{s}", lang) for s in STATUSES},
+    )
+
+
+def review_table(frame: pd.DataFrame, choices: ReviewChoices, lang: str = "ko") -> pd.DataFrame:
+    """The review frame as planners read it: labels instead of codes, in the interface language.
+
+    Columns (keys of ``review.col.*`` in planning.i18n): id, title, category,
+    status, district, hub, supports, comments, cost_krw, created (KST date),
+    hidden, and cluster when the frame has one. User text stays as data:
+    the page shows it in a data grid, which does not interpret markup.
+    """
+    from planning.i18n import t
+
+    table = pd.DataFrame(
+        {
+            "id": frame["id"].astype("int64"),
+            "title": frame["title"],
+            "category": frame["category"].map(lambda c: choices.categories.get(c, c)),
+            "status": frame["status"].map(lambda s: choices.statuses.get(s, s)),
+            "district": frame["district_code"].map(lambda c: choices.districts.get(c, "") if c else ""),
+            "hub": frame["hub_code"].map(lambda c: choices.hubs.get(c, "") if c else ""),
+            "supports": frame["supports"].astype("int64"),
+            "comments": frame["comments"].astype("int64"),
+            "cost_krw": frame["cost_krw"],
+            "created": pd.to_datetime(frame["created_at"], utc=True).dt.tz_convert("Asia/Seoul").dt.date,
+            "hidden": frame["hidden"].astype(bool),
+        }
+    )
+    if "cluster" in frame.columns:
+        table["cluster"] = frame["cluster"].astype("int64")
+    table.columns = [t(f"review.col.{c}", lang) for c in table.columns]
+    return table.reset_index(drop=True)

@@ -121,10 +121,15 @@ def app_store(app_database_url):
     store.dispose()
 
 
-def newest_by_title(store: Store, title: str):
-    with store.transaction() as tx:
-        found = [p for p in tx.proposals.list() if p.title == title]
-    return found[0] if found else None
+def newest_by_title(store: Store, title: str, wait_s: float = 20.0):
+    """The newest proposal with this title, waiting up to ``wait_s`` for the app to store it."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        with store.transaction() as tx:
+            found = [p for p in tx.proposals.list() if p.title == title]
+        if found or time.monotonic() > deadline:
+            return found[0] if found else None
+        time.sleep(0.5)
 
 
 def fill_form(s: Session, title: str, body: str) -> None:
