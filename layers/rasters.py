@@ -4,7 +4,8 @@ Residents and planners see rasters (the platform's proposal-density raster,
 land use, flood risk uploaded by admins) as images over the map. This module
 
 * writes GeoTIFFs the one way the platform writes them (:func:`write_geotiff`:
-  tiled 256x256, deflate with predictor, metadata tags, atomically);
+  tiled 256x256, or smaller multiples of 16 for small rasters with
+  ``block_size=None``, deflate with predictor, metadata tags, atomically);
 * keeps uploaded rasters in a directory with an ``index.json``
   (:class:`RasterRegistry`), refusing files it cannot show with a bilingual
   :class:`RasterRefused`;
@@ -12,7 +13,11 @@ land use, flood risk uploaded by admins) as images over the map. This module
   bounds and legend classes (:func:`overlay_image`, cached on the file's path,
   mtime and size plus the layer's styling), and into folium objects
   (:func:`folium_overlay`, :func:`legend_html`);
-* reads the value under lon/lat points (:func:`sample_values`) for proposal cards.
+* reads the value under lon/lat points (:func:`sample_values`) for proposal cards;
+* writes proposal-density rasters with the tags that say how they were made
+  (:func:`write_density_geotiff`) and registers admins' uploads from their
+  bytes (:meth:`RasterRegistry.register_upload`). Every layer has a ``kind``:
+  ``reference``, ``uploaded`` or ``density``.
 
 CRS: rasters may be stored in any CRS (the platform writes EPSG:5179, metres).
 Points in and bounds out are WGS84 lon/lat (EPSG:4326). Warping the pixels
@@ -76,6 +81,16 @@ _QUANTILE_SAMPLE = 2_000_000  # quantiles of more valid pixels are estimated on 
 _SAMPLE_WINDOW_MAX_PIXELS = 4_000_000  # sample_values reads one window up to this size, else cell by cell
 
 Classification = Literal["quantile", "equal_interval"]
+
+RASTER_KINDS = ("reference", "uploaded", "density")
+"""Where a layer comes from: the platform's reference data (voter density), an
+admin's upload (land use, flood risk), or a planner's proposal-density raster."""
+
+SOFTWARE = "goyang-community-map (layers.rasters)"
+"""Written in the ``software`` and ``TIFFTAG_SOFTWARE`` tags of the GeoTIFFs the platform makes."""
+
+DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+"""Largest uploaded file :meth:`RasterRegistry.register_upload` accepts."""
 
 
 # ---------------------------------------------------------------------------
@@ -212,6 +227,15 @@ class RasterLayer:
         How classes are computed (on valid pixels only) when ``classes`` is not given.
     n_classes : int
         Number of computed classes (fewer when values repeat).
+    kind : {"reference", "uploaded", "density"}
+        Where the layer comes from (:data:`RASTER_KINDS`).
+    zero_is_transparent : bool
+        Draw pixels whose value is 0 transparent and leave them out of the
+        classes (density rasters: no proposals there). Sampling still
+        returns 0.
+    meta : mapping of str to str
+        How the layer was made (a density raster's method, cell, bandwidth,
+        filter, feature count), for pages that list layers.
     """
 
     key: str
@@ -227,6 +251,9 @@ class RasterLayer:
     band: int = 1
     classification: Classification = "quantile"
     n_classes: int = 5
+    kind: str = "uploaded"
+    zero_is_transparent: bool = False
+    meta: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Normalise once so the cache key is stable and hashable parts are tuples/floats.
@@ -281,6 +308,14 @@ class RasterLayer:
                     "Category labels must be {code: (Korean, English)}.",
                 ) from None
         object.__setattr__(self, "category_labels", labels)
+        if self.kind not in RASTER_KINDS:
+            raise _refuse(
+                "bad_kind",
+                f"레이어 종류 {self.kind!r}는 없습니다. reference(기준), uploaded(업로드), density(밀도) 중 하나여야 합니다.",
+                f"Layer kind {self.kind!r} does not exist; it must be reference, uploaded or density.",
+            )
+        object.__setattr__(self, "zero_is_transparent", bool(self.zero_is_transparent))
+        object.__setattr__(self, "meta", {str(k): str(v) for k, v in dict(self.meta or {}).items()})
 
     def title(self, lang: str = "ko") -> str:
         """The title in ``lang`` (``"ko"`` or ``"en"``)."""
@@ -303,6 +338,8 @@ def write_geotiff(
     title: str = "",
     units: str = "",
     source: str = "",
+    block_size: int | None = 256,
+    band_description: str = "",
 ) -> Path:
     """Write a tiled, deflate-compressed GeoTIFF; the platform's one raster writer.
 
@@ -325,7 +362,14 @@ def write_geotiff(
         Extra dataset tags.
     title, units, source : str
         Stored as tags ``title``, ``units``, ``source``; a ``created`` tag
-        (UTC, ISO 8601) is added unless ``tags`` carries one.
+        (UTC, ISO 8601) is added unless ``tags`` carries one. ``units`` is
+        also every band's unit (``src.units``).
+    block_size : int or None
+        Side of the square tiles, a multiple of 16 (a GeoTIFF rule). ``None``
+        picks the smallest multiple of 16 that holds the raster, up to 256
+        (:func:`tile_size`), so a small raster is not padded to 256x256.
+    band_description : str
+        Description of every band (``src.descriptions``).
 
     Returns
     -------
@@ -342,6 +386,9 @@ def write_geotiff(
         data = data.astype(np.uint8)
     if data.dtype.kind not in "uif":
         raise ValueError(f"array dtype must be integer or float, not {data.dtype}")
+    block = tile_size(data.shape[2], data.shape[1]) if block_size is None else int(block_size)
+    if block < 16 or block % 16:
+        raise ValueError(f"block_size must be a positive multiple of 16, not {block_size!r}")
     if nodata is not None and data.dtype.kind in "ui":
         info = np.iinfo(data.dtype)
         if not (math.isfinite(nodata) and float(nodata).is_integer() and info.min <= nodata <= info.max):
@@ -358,8 +405,8 @@ def write_geotiff(
         "crs": CRS.from_epsg(crs_epsg) if crs_epsg is not None else None,
         "nodata": nodata,
         "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
+        "blockxsize": block,
+        "blockysize": block,
         "compress": "deflate",
         # Horizontal differencing (2) suits integers, floating-point prediction (3) floats.
         "predictor": 3 if data.dtype.kind == "f" else 2,
@@ -371,6 +418,11 @@ def write_geotiff(
         with rasterio.open(tmp_name, "w", **profile) as dst:
             dst.write(data)
             dst.update_tags(**{k: str(v) for k, v in all_tags.items()})
+            for b in range(1, data.shape[0] + 1):
+                if band_description:
+                    dst.set_band_description(b, band_description)
+                if units:
+                    dst.set_band_unit(b, units)
         _fsync_file(tmp_name)
         os.replace(tmp_name, dest)
     except BaseException:
@@ -379,6 +431,114 @@ def write_geotiff(
         raise
     _fsync_dir(dest.parent)
     return dest
+
+
+def tile_size(width: int, height: int, largest: int = 256) -> int:
+    """Tile side for a ``width`` x ``height`` raster: the smallest multiple of 16 holding it, at most ``largest``.
+
+    Never exactly the raster's width when avoidable: rasterio (``profile["tiled"]``)
+    and other readers take a block as wide as the image for a striped layout,
+    so such a tile is made 16 pixels wider (or half as wide at ``largest``).
+    """
+    need = max(int(width), int(height), 1)
+    t = int(min(largest, 16 * math.ceil(need / 16)))
+    if t == int(width):
+        t = t + 16 if t + 16 <= largest else (t // 2 if (t // 2) % 16 == 0 and t // 2 >= 16 else t)
+    return t
+
+
+def write_density_geotiff(
+    path: str | os.PathLike[str],
+    array: np.ndarray,
+    transform: Affine,
+    *,
+    method: str,
+    cell_m: float,
+    feature_count: int,
+    bandwidth_m: float | None = None,
+    filter_ko: str = "",
+    filter_en: str = "",
+    title_ko: str = "",
+    title_en: str = "",
+    units: str = "",
+    crs_epsg: int = METRIC_EPSG,
+    extra_tags: Mapping[str, object] | None = None,
+) -> Path:
+    """Write a proposal-density raster with the metadata that says how it was made.
+
+    The file is a GeoTIFF in ``crs_epsg`` (EPSG:5179), tiled (:func:`tile_size`:
+    256x256, or the smallest multiple of 16 for a small raster), deflate
+    with a predictor, through :func:`write_geotiff`. Nodata is ``-1`` for a
+    count grid (integers; 0 is a real count) and NaN for a kernel density.
+
+    Parameters
+    ----------
+    path : path-like
+    array : ndarray
+        ``(rows, cols)``: counts (integers) for ``count``, features per km²
+        (floats) for ``kde``.
+    transform : affine.Affine
+    method : {"count", "kde"}
+    cell_m : float
+    feature_count : int
+        Number of features the raster was made from.
+    bandwidth_m : float, optional
+        The kernel's bandwidth (``kde``).
+    filter_ko, filter_en : str
+        The selection, in words.
+    title_ko, title_en : str
+    units : str
+    crs_epsg : int
+    extra_tags : mapping, optional
+
+    Notes
+    -----
+    Dataset tags: ``title`` (English), ``title_ko``, ``title_en``, ``method``,
+    ``kernel`` (``gaussian`` or ``none``), ``cell_m``, ``bandwidth_m`` (``none``
+    for counts), ``filter`` (English), ``filter_ko``, ``filter_en``,
+    ``feature_count``, ``created`` (UTC ISO 8601), ``software``, ``units``,
+    ``source``; and the TIFF tags ``TIFFTAG_SOFTWARE``,
+    ``TIFFTAG_DATETIME``, ``TIFFTAG_IMAGEDESCRIPTION``. The band's
+    description and unit are set too.
+    """
+    data = np.asarray(array)
+    if data.ndim != 2:
+        raise ValueError(f"a density raster has one band: (rows, cols), not shape {data.shape}")
+    if data.dtype.kind in "ui":
+        data = data.astype(np.int32)
+        nodata: float = -1
+    else:
+        data = data.astype(np.float32)
+        nodata = float("nan")
+    now = datetime.now(UTC)
+    tags: dict[str, object] = {
+        "title_ko": title_ko,
+        "title_en": title_en,
+        "method": method,
+        "kernel": "gaussian" if method == "kde" else "none",
+        "cell_m": _fmt_plain(cell_m),
+        "bandwidth_m": "none" if bandwidth_m is None else _fmt_plain(bandwidth_m),  # GDAL drops empty tags
+        "filter": filter_en,
+        "filter_ko": filter_ko,
+        "filter_en": filter_en,
+        "feature_count": int(feature_count),
+        "created": now.isoformat(timespec="seconds"),
+        "software": SOFTWARE,
+        "TIFFTAG_SOFTWARE": SOFTWARE,
+        "TIFFTAG_DATETIME": now.strftime("%Y:%m:%d %H:%M:%S"),
+        "TIFFTAG_IMAGEDESCRIPTION": title_en,
+    }
+    tags.update({str(k): v for k, v in (extra_tags or {}).items()})
+    description = "proposals per cell" if method == "count" else "proposals per km2 (Gaussian kernel density)"
+    return write_geotiff(
+        path, data, transform, crs_epsg=crs_epsg, nodata=nodata, tags=tags,
+        title=title_en, units=units, source="proposals of the review set", block_size=None, band_description=description,
+    )
+
+
+def _fmt_plain(v: float) -> str:
+    v = float(v)
+    return str(int(v)) if v.is_integer() else repr(v)
 
 
 def _new_temp_file(directory: Path, name: str) -> str:
@@ -652,9 +812,13 @@ class RasterRegistry:
 
     # -- public ---------------------------------------------------------------
 
-    def list(self) -> list[RasterLayer]:
-        """All layers, in registration order."""
-        return [self._layer(e) for e in self._load()]
+    def list(self, kinds: Sequence[str] | None = None) -> list[RasterLayer]:
+        """All layers, in registration order; only those of ``kinds`` (see :data:`RASTER_KINDS`) when given."""
+        layers = [self._layer(e) for e in self._load()]
+        if kinds is None:
+            return layers
+        wanted = {kinds} if isinstance(kinds, str) else set(kinds)
+        return [layer for layer in layers if layer.kind in wanted]
 
     def get(self, key: str) -> RasterLayer:
         """The layer ``key``; ``KeyError`` when there is none."""
@@ -680,6 +844,9 @@ class RasterRegistry:
         classification: Classification = "quantile",
         n_classes: int = 5,
         replace: bool = False,
+        kind: str = "uploaded",
+        zero_is_transparent: bool = False,
+        meta: Mapping[str, str] | None = None,
     ) -> RasterLayer:
         """Validate a GeoTIFF, copy it into the registry and record it.
 
@@ -693,6 +860,8 @@ class RasterRegistry:
             Band to show; required when the file has several bands.
         replace : bool
             Replace an existing layer with the same key (else refused).
+        kind, zero_is_transparent, meta
+            As in :class:`RasterLayer` (``kind`` defaults to ``"uploaded"``).
 
         Returns
         -------
@@ -712,6 +881,7 @@ class RasterRegistry:
             key=key, title_ko=title_ko, title_en=title_en, path=Path(src_path), units=units, colormap=colormap,
             classes=tuple(classes) if classes is not None else None, opacity=opacity, categorical=categorical,
             category_labels=dict(category_labels or {}), band=band or 1, classification=classification, n_classes=n_classes,
+            kind=kind, zero_is_transparent=zero_is_transparent, meta=dict(meta or {}),
         )
         # Header checks on the upload are cheap and refuse most bad files before any copy.
         inspect_geotiff(src_path, band=band, max_pixels=self.max_pixels, read_data=False)
@@ -756,6 +926,9 @@ class RasterRegistry:
                 "band": layer.band,
                 "classification": layer.classification,
                 "n_classes": layer.n_classes,
+                "kind": layer.kind,
+                "zero_is_transparent": layer.zero_is_transparent,
+                "meta": dict(layer.meta),
                 "source_name": Path(src_path).name,
                 "crs": info.crs,
                 "width": info.width,
@@ -774,6 +947,106 @@ class RasterRegistry:
                 with contextlib.suppress(FileNotFoundError):
                     (self.directory / old["file"]).unlink()
             return self._layer(entry)
+
+    def register_upload(
+        self,
+        data: bytes,
+        title: str,
+        *,
+        title_en: str | None = None,
+        filename: str = "upload.tif",
+        key: str | None = None,
+        units: str = "",
+        colormap: str = "YlOrRd",
+        categorical: bool = False,
+        category_labels: Mapping[float, tuple[str, str]] | None = None,
+        band: int | None = None,
+        opacity: float = 0.7,
+        classification: Classification = "quantile",
+        n_classes: int = 5,
+        replace: bool = False,
+        max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    ) -> RasterLayer:
+        """Register a GeoTIFF an admin uploaded (land use, flood risk, ...) from its bytes.
+
+        What a page calls with ``st.file_uploader``'s ``getvalue()`` and a title.
+        The bytes go to a temporary file named like the upload, are checked
+        and copied in by :meth:`register` (``kind="uploaded"``), and the
+        temporary file is removed, whatever happens.
+
+        Parameters
+        ----------
+        data : bytes
+            The uploaded file.
+        title : str
+            Title in the layer control (Korean; also English unless ``title_en``).
+        title_en : str, optional
+        filename : str
+            The upload's name, used in messages and kept as ``source_name``.
+        key : str, optional
+            Defaults to the file name's stem as a slug (``flood_risk.tif`` ->
+            ``flood_risk``; ``upload`` when nothing is left), with ``-2``,
+            ``-3``, ... when taken (unless ``replace``).
+        units, colormap, categorical, category_labels, band, opacity, classification, n_classes, replace
+            As in :meth:`register`.
+        max_bytes : int
+            Largest accepted upload.
+
+        Returns
+        -------
+        RasterLayer
+
+        Raises
+        ------
+        RasterRefused
+            ``missing_title``, ``title_too_long``, ``file_too_large``, and every
+            refusal of :meth:`register` (``not_geotiff`` for another format or
+            an empty file, ``unreadable`` for a truncated one, ...), naming the
+            upload.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("data must be the uploaded bytes")
+        title_ko = (title or "").strip() if isinstance(title, str) else ""
+        title_en_clean = (title_en or "").strip() if isinstance(title_en, str) else ""
+        if not title_ko:
+            raise _refuse(
+                "missing_title",
+                "레이어 제목이 비어 있습니다. 지도에 보일 제목(예: 침수 위험도)을 넣어 주세요.",
+                "The layer title is empty. Give the title shown on the map (e.g. Flood risk).",
+            )
+        if len(title_ko) > 120 or len(title_en_clean) > 120:
+            raise _refuse(
+                "title_too_long",
+                "레이어 제목은 120자 이내로 써 주세요.",
+                "Keep the layer title to 120 characters or fewer.",
+            )
+        safe_name = Path(str(filename or "")).name.strip() or "upload.tif"
+        if len(data) > max_bytes:
+            raise _refuse(
+                "file_too_large",
+                f"'{safe_name}' 파일이 너무 큽니다({len(data):,} 바이트, 최대 {max_bytes:,}). 해상도를 낮추거나 고양시 범위로 잘라 주세요.",
+                f"'{safe_name}' is too large ({len(data):,} bytes, at most {max_bytes:,}). Lower its resolution or clip it to Goyang.",
+            )
+        if key is None:
+            base = re.sub(r"[^a-z0-9_-]+", "-", Path(safe_name).stem.lower()).strip("-_")[:50] or "upload"
+            if not base[0].isalnum():
+                base = "upload-" + base
+            taken = {e["key"] for e in self._load()}
+            key = base
+            n = 2
+            while key in taken and not replace:
+                key = f"{base}-{n}"
+                n += 1
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="goyang-upload-") as tmp:
+            tmp_path = Path(tmp) / safe_name
+            tmp_path.write_bytes(bytes(data))
+            return self.register(
+                tmp_path, key, title_ko, title_en_clean or title_ko, units=units, colormap=colormap, opacity=opacity,
+                categorical=categorical, category_labels=category_labels, band=band, classification=classification,
+                n_classes=n_classes, replace=replace, kind="uploaded",
+            )
 
     def remove(self, key: str) -> None:
         """Forget layer ``key`` and delete its file; ``KeyError`` when there is none."""
@@ -796,6 +1069,8 @@ class RasterRegistry:
             categorical=bool(e.get("categorical", False)),
             category_labels={code: (ko, en) for code, ko, en in e.get("category_labels", [])},
             band=e.get("band", 1), classification=e.get("classification", "quantile"), n_classes=e.get("n_classes", 5),
+            kind=e.get("kind", "uploaded"), zero_is_transparent=bool(e.get("zero_is_transparent", False)),
+            meta=e.get("meta") or {},
         )
 
     def _corrupt(self, detail_ko: str, detail_en: str) -> RasterIndexCorrupt:
@@ -1001,6 +1276,7 @@ class _OverlayKey:
     categorical: bool
     category_labels: tuple[tuple[float, str, str], ...]
     max_size: int
+    zero_is_transparent: bool = False
 
 
 def overlay_key(layer: RasterLayer, max_size: int = 1024) -> _OverlayKey:
@@ -1025,6 +1301,7 @@ def overlay_key(layer: RasterLayer, max_size: int = 1024) -> _OverlayKey:
         categorical=layer.categorical,
         category_labels=tuple(sorted((c, ko, en) for c, (ko, en) in layer.category_labels.items())),
         max_size=int(max_size),
+        zero_is_transparent=layer.zero_is_transparent,
     )
 
 
@@ -1048,7 +1325,7 @@ def overlay_image(layer: RasterLayer, max_size: int = 1024) -> OverlayImage:
     Notes
     -----
     Pixels are classified at source resolution (nodata, masked and NaN
-    pixels get class 0) and the class indices are warped, nearest neighbour
+    pixels, and zeros of a ``zero_is_transparent`` layer, get class 0) and the class indices are warped, nearest neighbour
     when enlarging and the most frequent class when shrinking, so colours are
     never blended across classes or into nodata.
     """
@@ -1091,6 +1368,8 @@ def _render_overlay(key: _OverlayKey) -> OverlayImage:
 
     data = np.ma.getdata(masked).astype(np.float64, copy=False)
     valid = ~np.ma.getmaskarray(masked) & np.isfinite(data)
+    if key.zero_is_transparent:
+        valid &= data != 0
     values = data[valid]
     if values.size == 0:
         raise _refuse(

@@ -1,15 +1,27 @@
-"""Raster layers the platform derives from its own reference data."""
+"""Raster layers the platform derives from its own reference data, and raster values at a proposal.
+
+* :func:`register_voter_density`: the adult-population density raster (kind ``reference``);
+* :func:`raster_values_at`: what every registered raster (reference, uploaded,
+  density) holds at a proposal's representative point, for its card.
+"""
 from __future__ import annotations
 
+import math
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from geo.boundaries import city_outline
-from geo.rasterize import rasterize_density
-from layers.rasters import RasterLayer, RasterRegistry, write_geotiff
+from geo.crs import metric_to_lonlat, to_metric
+from geo.rasterize import rasterize_density, representative_xy
+from layers.rasters import RasterLayer, RasterRefused, RasterRegistry, sample_values, write_geotiff
+from planning.errors import InvalidInput
 from planning.geography import districts_frame
 
 if TYPE_CHECKING:
@@ -18,7 +30,7 @@ if TYPE_CHECKING:
 VOTER_DENSITY_KEY = "voter-density"
 
 
-def register_voter_density(store: "Store", registry: RasterRegistry, cell_m: float = 200.0) -> RasterLayer:
+def register_voter_density(store: Store, registry: RasterRegistry, cell_m: float = 200.0) -> RasterLayer:
     """Register (or refresh) the adult-population density raster: 2022 voters per km² of each budget district.
 
     Each cell takes the density of the district it falls in, so the raster is
@@ -52,4 +64,108 @@ def register_voter_density(store: "Store", registry: RasterRegistry, cell_m: flo
             n_classes=5,
             opacity=0.55,
             replace=True,
+            kind="reference",
         )
+
+
+#: What a card shows for a raster without a value at the proposal (nodata, NaN, outside the raster).
+NO_VALUE = {"ko": "값 없음", "en": "no value"}
+#: What a card shows for a raster whose file cannot be read (missing or damaged); the other rasters still show.
+UNREADABLE = {"ko": "읽을 수 없음", "en": "cannot be read"}
+
+
+def format_raster_value(value: float) -> str:
+    """A raster value as card text: thousands separators, at most three significant decimals below 1000."""
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e15:
+        return f"{int(v):,}"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+    return f"{v:.3g}"
+
+
+def representative_lonlat(geometry_lonlat: BaseGeometry | Mapping[str, Any]) -> tuple[float, float]:
+    """The representative point of a lon/lat geometry, as the density rasters place it (:func:`geo.rasterize.representative_xy`).
+
+    Raises
+    ------
+    InvalidInput
+        ``bad_geometry`` for a missing, empty or unreadable geometry.
+    """
+    try:
+        geom = geometry_lonlat if isinstance(geometry_lonlat, BaseGeometry) else shape(geometry_lonlat)  # type: ignore[arg-type]
+    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException):
+        geom = None
+    xs = ys = np.empty(0)
+    if geom is not None and not geom.is_empty:
+        xs, ys, _ = representative_xy(np.array([to_metric(geom)], dtype=object))
+    if xs.size == 0:
+        raise InvalidInput(
+            "bad_geometry",
+            "제안의 도형이 없거나 읽을 수 없어 래스터 값을 찾을 수 없습니다. 도형을 다시 그려 주세요.",
+            "The proposal has no readable geometry, so no raster value can be looked up. Please draw it again.",
+        )
+    lon, lat = metric_to_lonlat(xs, ys)
+    return float(lon[0]), float(lat[0])
+
+
+def raster_values_at(
+    geometry_lonlat: BaseGeometry | Mapping[str, Any],
+    lang: str = "ko",
+    registry: RasterRegistry | None = None,
+    kinds: Sequence[str] | None = None,
+) -> list[tuple[str, str, str]]:
+    """The value of every registered raster at a proposal, for its card.
+
+    Parameters
+    ----------
+    geometry_lonlat : shapely geometry or GeoJSON geometry mapping
+        The proposal, WGS84 lon/lat. Sampled at its representative point
+        (a point itself, the middle of a line, a point inside a polygon),
+        the same point the density rasters count it at.
+    lang : {"ko", "en"}
+    registry : RasterRegistry, optional
+        Defaults to the one at ``settings.raster_dir()``.
+    kinds : sequence of str, optional
+        Only layers of these kinds (``reference``, ``uploaded``, ``density``).
+
+    Returns
+    -------
+    list of (title, value_text, unit)
+        In registration order. ``value_text`` is the formatted value (the
+        category's name for a categorical layer), ``"값 없음"``/``"no value"``
+        on nodata or outside the raster (``unit`` is then empty), and
+        ``"읽을 수 없음"``/``"cannot be read"`` when the layer's file is
+        missing or damaged.
+
+    Raises
+    ------
+    InvalidInput
+        ``bad_geometry``.
+    """
+    lang = "en" if lang == "en" else "ko"
+    lon, lat = representative_lonlat(geometry_lonlat)
+    if registry is None:
+        from settings import raster_dir
+
+        registry = RasterRegistry(raster_dir())
+    rows: list[tuple[str, str, str]] = []
+    for layer in registry.list(kinds):
+        try:
+            value = float(sample_values(layer, lon, lat))
+        except RasterRefused:
+            rows.append((layer.title(lang), UNREADABLE[lang], ""))
+            continue
+        if not math.isfinite(value):
+            rows.append((layer.title(lang), NO_VALUE[lang], ""))
+        elif layer.categorical:
+            label = layer.category_labels.get(value)
+            text = (label[1] if lang == "en" else label[0]) if label else (
+                f"code {format_raster_value(value)}" if lang == "en" else f"코드 {format_raster_value(value)}"
+            )
+            rows.append((layer.title(lang), text, ""))
+        else:
+            rows.append((layer.title(lang), format_raster_value(value), layer.units))
+    return rows

@@ -43,7 +43,7 @@ def hub_codes() -> frozenset[str]:
 @st.cache_data(show_spinner=False, ttl=60)
 def raster_layers() -> list[RasterLayer]:
     """The registered raster layers (an admin may add some: a minute's cache, cleared on change)."""
-    return RasterRegistry(raster_dir()).list()
+    return RasterRegistry(raster_dir()).list(("reference", "uploaded"))  # density rasters are the planners' (they include hidden proposals)
 
 
 def base_map(lang: str) -> folium.Map:

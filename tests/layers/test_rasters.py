@@ -30,6 +30,8 @@ from layers import rasters
 from layers.rasters import (
     COLORMAPS,
     GOYANG_LONLAT_BBOX,
+    RASTER_KINDS,
+    SOFTWARE,
     OverlayImage,
     RasterIndexCorrupt,
     RasterLayer,
@@ -39,6 +41,8 @@ from layers.rasters import (
     legend_html,
     overlay_image,
     sample_values,
+    tile_size,
+    write_density_geotiff,
     write_geotiff,
 )
 
@@ -726,3 +730,157 @@ def test_legend_html_lists_every_class_in_the_language(registry: RasterRegistry,
     lu = registry.register(p, "lu", "토지이용", "Land use", categorical=True, category_labels={1: ("주거지역", "Residential")})
     assert "주거지역" in legend_html(lu, "ko") and "토지이용" in legend_html(lu, "ko")
     assert "Residential" in legend_html(lu, "en") and "주거지역" not in legend_html(lu, "en")
+
+
+# ---------------------------------------------------------------------------
+# Density rasters, kinds, uploads
+# ---------------------------------------------------------------------------
+
+
+def density_counts(rows: int = 40, cols: int = 30) -> np.ndarray:
+    a = np.zeros((rows, cols), dtype=np.int32)
+    a[5, 7] = 3
+    a[20, 10] = 1
+    a[30:33, 20:23] = 2
+    return a
+
+
+@pytest.mark.parametrize(("shape", "block"), [((40, 30), 48), ((10, 12), 16), ((300, 200), 256), ((16, 16), 32), ((17, 5), 32), ((100, 256), 128)])
+def test_density_geotiff_is_tiled_compressed_in_5179_with_tags(tmp_path: Path, shape, block):
+    counts = np.zeros(shape, dtype=np.int32)
+    counts[0, 0] = 4
+    p = write_density_geotiff(
+        tmp_path / "d.tif", counts, from_origin(X0, Y0, 50.0, 50.0), method="count", cell_m=50, feature_count=4,
+        filter_ko="분야 환경", filter_en="category environment", title_ko="제안 밀도", title_en="Proposal density",
+        units="제안/셀 · proposals per cell",
+    )
+    with rasterio.open(p) as src:
+        assert src.crs.to_epsg() == 5179
+        assert src.profile["tiled"] is True
+        assert src.block_shapes == [(block, block)] and block % 16 == 0 and block <= 256
+        assert src.compression == rasterio.enums.Compression.deflate
+        assert src.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == "2"  # integers: horizontal differencing
+        assert src.nodata == -1 and src.dtypes == ("int32",)
+        tags = src.tags()
+        assert tags["title_ko"] == "제안 밀도" and tags["title_en"] == "Proposal density" and tags["title"] == "Proposal density"
+        assert tags["method"] == "count" and tags["kernel"] == "none" and tags["cell_m"] == "50" and tags["bandwidth_m"] == "none"
+        assert tags["filter_ko"] == "분야 환경" and tags["filter_en"] == tags["filter"] == "category environment"
+        assert tags["feature_count"] == "4"
+        assert tags["software"] == SOFTWARE and tags["TIFFTAG_SOFTWARE"] == SOFTWARE
+        assert tags["created"].endswith("+00:00") and tags["TIFFTAG_DATETIME"][:4] == tags["created"][:4]
+        assert src.descriptions == ("proposals per cell",)
+        assert src.units == ("제안/셀 · proposals per cell",)
+        assert (src.read(1) == counts).all()
+
+
+def test_kde_density_geotiff_is_float_with_nan_nodata(tmp_path: Path):
+    kde = np.random.default_rng(0).random((20, 20)).astype(np.float64)
+    p = write_density_geotiff(
+        tmp_path / "k.tif", kde, from_origin(X0, Y0, 100.0, 100.0), method="kde", cell_m=100, bandwidth_m=400, feature_count=12,
+    )
+    with rasterio.open(p) as src:
+        assert src.dtypes == ("float32",) and math.isnan(src.nodata)
+        assert src.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == "3"
+        tags = src.tags()
+        assert (tags["method"], tags["kernel"], tags["bandwidth_m"], tags["feature_count"]) == ("kde", "gaussian", "400", "12")
+        assert "kernel density" in src.descriptions[0]
+        np.testing.assert_allclose(src.read(1), kde.astype(np.float32))
+
+
+def test_tile_sizes_are_multiples_of_16_and_bad_block_sizes_are_refused(tmp_path: Path):
+    assert [tile_size(w, h) for w, h in [(1, 1), (16, 3), (17, 17), (255, 10), (257, 1000), (32, 5), (256, 9)]] == [16, 32, 32, 256, 256, 48, 128]
+    with pytest.raises(ValueError, match="multiple of 16"):
+        write_geotiff(tmp_path / "x.tif", gradient(5, 5), from_origin(X0, Y0, CELL, CELL), block_size=100)
+    with pytest.raises(ValueError):
+        write_density_geotiff(tmp_path / "y.tif", np.zeros((2, 3, 3)), from_origin(X0, Y0, CELL, CELL), method="count", cell_m=100, feature_count=0)
+
+
+def test_kinds_and_meta_are_kept_and_listed(registry: RasterRegistry, tif_5179: Path, tif_4326, tmp_path: Path):
+    counts_path = write_density_geotiff(
+        tmp_path / "counts.tif", density_counts(), from_origin(X0, Y0, CELL, CELL), method="count", cell_m=100, feature_count=24,
+    )
+    registry.register(tif_5179, "voters", "인구", "Population", kind="reference")
+    registry.register(tif_4326[0], "landprice", "공시지가", "Land price")
+    d = registry.register(
+        counts_path, "density-count", "제안 밀도", "Proposal density", kind="density", zero_is_transparent=True,
+        meta={"method": "count", "feature_count": 24},
+    )
+    assert d.kind == "density" and d.zero_is_transparent and d.meta == {"method": "count", "feature_count": "24"}
+    again = RasterRegistry(registry.directory)
+    assert [(x.key, x.kind) for x in again.list()] == [("voters", "reference"), ("landprice", "uploaded"), ("density-count", "density")]
+    assert [x.key for x in again.list(["density"])] == ["density-count"]
+    assert [x.key for x in again.list("reference")] == ["voters"]
+    assert [x.key for x in again.list(("reference", "uploaded"))] == ["voters", "landprice"]
+    assert again.get("density-count") == d
+    assert set(RASTER_KINDS) == {"reference", "uploaded", "density"}
+    with pytest.raises(RasterRefused) as exc:
+        RasterLayer("x", "x", "x", tif_5179, kind="heat")
+    assert_refused(exc, "bad_kind", "레이어 종류", "Layer kind 'heat'")
+
+
+def test_zeros_of_a_density_layer_are_transparent_but_sampled(registry: RasterRegistry, tmp_path: Path):
+    counts = density_counts()
+    p = write_density_geotiff(tmp_path / "c.tif", counts, from_origin(X0, Y0, CELL, CELL), method="count", cell_m=100, feature_count=24)
+    shown = registry.register(p, "c", "제안 밀도", "Proposal density", kind="density", zero_is_transparent=True)
+    plain = registry.register(p, "c-plain", "제안 밀도", "Proposal density", kind="density")
+    img = overlay_image(shown)
+    assert img.value_range == (1.0, 3.0)  # zeros are left out of the classes
+    assert overlay_image(plain).value_range == (0.0, 3.0)
+    # a zero cell is transparent in one and coloured in the other; a non-zero cell is coloured in both
+    lon, lat = cell_centre_lonlat(from_origin(X0, Y0, CELL, CELL), [0, 5], [0, 7], 5179)
+    r0, c0 = image_pixel(img, lon[0], lat[0])
+    r1, c1 = image_pixel(img, lon[1], lat[1])
+    assert img.rgba[r0, c0, 3] == 0 and img.rgba[r1, c1, 3] == 255
+    plain_img = overlay_image(plain)
+    assert plain_img.rgba[image_pixel(plain_img, lon[0], lat[0])][3] == 255
+    np.testing.assert_array_equal(sample_values(shown, lon, lat), [0.0, 3.0])
+    assert legend_html(shown, "en").count("background:#") == len(img.legend)
+
+
+def test_upload_from_bytes_registers_an_uploaded_layer(registry: RasterRegistry, tif_5186):
+    data = tif_5186[0].read_bytes()
+    layer = registry.register_upload(data, "침수 위험도", title_en="Flood risk", filename="Flood Risk 2024.tif", units="m")
+    assert layer.kind == "uploaded" and layer.key == "flood-risk-2024"
+    assert (layer.title_ko, layer.title_en, layer.units) == ("침수 위험도", "Flood risk", "m")
+    assert layer.path.read_bytes() == data and layer.path.parent == registry.directory
+    # the same name again gets a new key; a Korean file name a generic one; the English title defaults to the Korean
+    second = registry.register_upload(data, "침수 위험도 2", filename="Flood Risk 2024.tif")
+    assert second.key == "flood-risk-2024-2" and second.title_en == "침수 위험도 2"
+    third = registry.register_upload(data, "토지이용", filename="토지이용.tif")
+    assert third.key == "upload"
+    doc = json.loads(registry.index_path.read_text(encoding="utf-8"))
+    assert [e["source_name"] for e in doc["layers"]] == ["Flood Risk 2024.tif", "Flood Risk 2024.tif", "토지이용.tif"]
+    assert sorted(p.name for p in registry.directory.iterdir()) == sorted(
+        [".lock", "index.json", layer.path.name, second.path.name, third.path.name]
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "code", "ko", "en"),
+    [
+        (lambda tif: write_png(np.zeros((8, 8, 4), dtype=np.uint8)), "not_geotiff", "PNG 이미지입니다", "it is a PNG image"),
+        (lambda tif: b"", "not_geotiff", "비어 있습니다", "is empty"),
+        (lambda tif: b"hello, not a raster", "not_geotiff", "TIFF 형식이 아닙니다", "not in TIFF format"),
+        (lambda tif: tif[: len(tif) // 2], "unreadable", "잘렸거나 손상", "truncated or damaged"),
+    ],
+)
+def test_bad_uploads_are_refused_naming_the_upload(registry: RasterRegistry, tif_5179: Path, make, code, ko, en):
+    with pytest.raises(RasterRefused) as exc:
+        registry.register_upload(make(tif_5179.read_bytes()), "토지이용", filename="landuse.tif")
+    assert_refused(exc, code, ko, en)
+    assert "landuse.tif" in exc.value.ko and "landuse.tif" in exc.value.en
+    assert_registry_untouched(registry)
+
+
+def test_upload_titles_and_size_are_checked(registry: RasterRegistry, tif_5179: Path):
+    data = tif_5179.read_bytes()
+    with pytest.raises(RasterRefused) as exc:
+        registry.register_upload(data, "   ", filename="a.tif")
+    assert_refused(exc, "missing_title", "제목이 비어", "title is empty")
+    with pytest.raises(RasterRefused) as exc:
+        registry.register_upload(data, "가" * 121, filename="a.tif")
+    assert_refused(exc, "title_too_long", "120자", "120 characters")
+    with pytest.raises(RasterRefused) as exc:
+        registry.register_upload(data, "토지이용", filename="a.tif", max_bytes=100)
+    assert_refused(exc, "file_too_large", "너무 큽니다", "too large")
+    assert_registry_untouched(registry)
