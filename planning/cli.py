@@ -1,7 +1,8 @@
 """``python -m planning <command>``: the operators' command line.
 
 Commands print bilingual messages; exit status 0 on success, 1 on a bad
-command or a refused input, and for ``link`` 2 when some features were refused.
+command or a refused input, and for ``link`` 2 when some features were refused;
+``clusters`` and ``heatmap`` exit 2 on a bad file or parameter.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import numpy as np
 from geo.errors import GeometryRefused, Refusal
 from geo.linking import link_geometries
 from geo.validation import validate_drawn_geometry
+from planning.clusters import add_clusters_parser
+from planning.heatmap import add_heatmap_parser
 
 LINK_COLUMNS = [
     "id",
@@ -264,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rules", default=None, help="optional rules (YAML subset or JSON): endorsed_first, construction_share, pools")
     s.add_argument("--out", default=None, help="write the CSV here instead of standard output")
     s.set_defaults(fn=cmd_allocate)
+    add_clusters_parser(sub)
+    add_heatmap_parser(sub)
     return p
 
 
