@@ -36,6 +36,17 @@ from planning.allocation import AllocationDecision, AllocationProposal, Allocati
 from planning.auth import Actor, actor_in, require_role
 from planning.errors import InvalidInput, NotAllowed
 from planning.proposals import clean_photo_url
+from planning.workflow import (
+    ADOPTED,
+    CLOSED_STATUSES,
+    FIELD_VERIFIED,
+    NOT_FUNDABLE,
+    REJECTED,
+    SHORTLISTED,
+    SUBMITTED,
+    UNDER_REVIEW,
+    transition_in,
+)
 
 if TYPE_CHECKING:
     from store import AllocationResult, BudgetCycle, Review, Store
@@ -75,8 +86,10 @@ DEFAULT_ENDORSEMENT_THRESHOLD_BP = 100
 #: Result code of an admin's approval outside an allocation run.
 APPROVED = "approved"
 #: Proposal status after a passed / failed review (history is recorded).
-PASSED_STATUS = "shortlisted"
-FAILED_STATUS = "rejected"
+PASSED_STATUS = SHORTLISTED
+FAILED_STATUS = REJECTED
+#: The reason a failed budget review gives the author (status history, notification).
+FAILED_REASON = "budget review: not feasible"
 
 
 class QuotaExceeded(Refusal):
@@ -238,15 +251,20 @@ def _cycle(tx: Any, cycle_id: int, for_update: bool = False) -> BudgetCycle:
     return cycle
 
 
-def _proposal(tx: Any, proposal_id: int) -> Any:
-    p = tx.proposals.get(proposal_id)
-    if p is None or p.status == "withdrawn" or p.hidden:
+def _proposal(tx: Any, proposal_id: int, for_update: bool = False) -> Any:
+    p = tx.proposals.get(proposal_id, for_update=for_update)
+    if p is None or p.status in CLOSED_STATUSES or p.hidden:
         raise InvalidInput(
             "no_such_proposal",
-            f"제안을 찾을 수 없거나 철회되었습니다: {proposal_id}.",
-            f"Proposal {proposal_id} was not found or has been withdrawn.",
+            f"제안을 찾을 수 없거나 철회 또는 병합되었습니다: {proposal_id}.",
+            f"Proposal {proposal_id} was not found, or has been withdrawn or merged.",
         )
     return p
+
+
+def _fundable(p: Any) -> bool:
+    """A stored proposal the budget may count: shown, and not rejected, withdrawn or merged."""
+    return p is not None and not p.hidden and p.status not in NOT_FUNDABLE
 
 
 def _cost_of(review: Review | None, proposal: Any) -> int:
@@ -565,8 +583,15 @@ def review_proposal(
 
     The official cost estimate replaces the resident's in every budget sum.
     The proposal passes (is eligible for assemblies, voting and allocation)
-    when it is feasible and has an official cost; its status becomes
-    ``shortlisted`` (passed) or ``rejected``, with history.
+    when it is feasible and has an official cost. Its status moves through
+    the workflow (:mod:`planning.workflow`), each step in the history:
+    ``submitted`` → ``under_review`` → ``field_verified`` (with a field
+    verification date) → ``shortlisted`` when it passes; → ``rejected`` with
+    the reason :data:`FAILED_REASON` when it does not. A rejected proposal
+    reviewed again is reopened first (``rejected`` → ``under_review``). The
+    author is told the outcome once. An adopted proposal's review can be
+    corrected if it still passes; a failing review of it is refused
+    (``status_final``, nothing written).
     """
     if not isinstance(feasible, bool) or not isinstance(construction, bool):
         raise TypeError("feasible and construction must be bool")
@@ -588,7 +613,7 @@ def review_proposal(
         me = require_role(actor_in(tx, actor), "planner", "admin")
         cycle = _cycle(tx, cycle_id)
         _require_phase(cycle, "review")
-        p = _proposal(tx, proposal_id)
+        p = _proposal(tx, proposal_id, for_update=True)
         review = tx.reviews.put(
             cycle_id,
             proposal_id,
@@ -601,9 +626,9 @@ def review_proposal(
             passed=passed,
             reviewed_by=me.id,
         )
-        status = PASSED_STATUS if passed else FAILED_STATUS
-        if p.status != status:
-            tx.proposals.set_status(proposal_id, status, me.id, "budget review")
+        steps = _review_steps(p.status, passed, field_verified_on is not None)
+        for i, (to_status, reason) in enumerate(steps):
+            transition_in(tx, me, p, to_status, reason, notify=i == len(steps) - 1)
         tx.audit.record(
             me.id,
             "proposal.review",
@@ -621,13 +646,33 @@ def review_proposal(
         return review
 
 
+def _review_steps(status: str, passed: bool, verified: bool) -> list[tuple[str, str]]:
+    """The workflow moves that take a proposal in ``status`` to a review's outcome: ``[(to_status, reason), ...]``."""
+    steps: list[tuple[str, str]] = []
+    if status == REJECTED and passed:
+        steps.append((UNDER_REVIEW, "budget review: reviewed again"))
+        status = UNDER_REVIEW
+    if status == SUBMITTED:
+        steps.append((UNDER_REVIEW, "budget review"))
+        status = UNDER_REVIEW
+    if passed:
+        if status == UNDER_REVIEW and verified:
+            steps.append((FIELD_VERIFIED, "budget review: field verified"))
+            status = FIELD_VERIFIED
+        if status not in (PASSED_STATUS, ADOPTED):  # an adopted proposal's review may still be corrected
+            steps.append((PASSED_STATUS, "budget review: passed"))
+    elif status != FAILED_STATUS:
+        steps.append((FAILED_STATUS, FAILED_REASON))
+    return steps
+
+
 def eligible_proposal_ids(store: Store, cycle_id: int, district_code: str | None = None) -> list[int]:
     """Ids of the proposals that passed review in the cycle (of one district if given), ascending."""
     with store.transaction() as tx:
         out = []
         for r in tx.reviews.list(cycle_id, passed_only=True):
             p = tx.proposals.get(r.proposal_id)
-            if p is None or p.hidden or p.status == "withdrawn":
+            if not _fundable(p):
                 continue
             if district_code is None or p.district_code == district_code:
                 out.append(int(p.id))
@@ -755,7 +800,7 @@ def cast_votes(store: Store, actor: Actor | int | None, cycle_id: int, proposal_
         total = 0
         for pid in ids:
             p = tx.proposals.get(pid)
-            ok = p is not None and not p.hidden and p.status != "withdrawn" and pid in reviews
+            ok = _fundable(p) and pid in reviews
             if not ok or p.district_code != me.home_district_code:
                 raise InvalidInput(
                     "not_on_ballot",
@@ -807,7 +852,8 @@ def _allocation_inputs(tx: Any, cycle: Any) -> list[AllocationProposal]:
     out = []
     for r in tx.reviews.list(cycle.id):
         p = tx.proposals.get(r.proposal_id)
-        if p is None or p.hidden or p.status == "withdrawn" or p.district_code is None:
+        # Rejected proposals stay in, as ineligible: the results explain them too.
+        if p is None or p.hidden or p.status in CLOSED_STATUSES or p.district_code is None:
             continue
         out.append(
             AllocationProposal(
@@ -818,7 +864,7 @@ def _allocation_inputs(tx: Any, cycle: Any) -> list[AllocationProposal]:
                 kind=p.kind,
                 category=p.category,
                 construction=bool(r.construction),
-                eligible=bool(r.passed),
+                eligible=bool(r.passed) and _fundable(p),
                 endorsed=int(p.id) in endorsed,
             )
         )

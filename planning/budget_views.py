@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from planning.budget import BASIS_POINTS, QuotaStatus, current_cycle_in, hub_of_district
+from planning.workflow import CLOSED_STATUSES, NOT_FUNDABLE
 
 if TYPE_CHECKING:
     from store import Store
@@ -80,7 +81,7 @@ def ballot_items(store: Store, cycle_id: int, district_code: str) -> list[Ballot
         out = []
         for r in tx.reviews.list(cycle_id, passed_only=True):
             p = tx.proposals.get(r.proposal_id)
-            if p is None or p.hidden or p.status == "withdrawn" or p.district_code != district_code:
+            if p is None or p.hidden or p.status in NOT_FUNDABLE or p.district_code != district_code:
                 continue
             cost = int(r.official_cost_krw) if r.official_cost_krw is not None else int(p.cost_krw or 0)
             out.append(BallotItem(int(p.id), p.title, p.category, p.kind, cost))
@@ -107,13 +108,13 @@ class ReviewRow:
 
 
 def review_rows(store: Store, cycle_id: int, district_code: str | None = None) -> list[ReviewRow]:
-    """Visible, not withdrawn proposals (of one district if given), oldest first, with their reviews."""
+    """Visible proposals, not withdrawn or merged (of one district if given), oldest first, with their reviews."""
     with store.transaction() as tx:
         names = tx.districts.names()
         reviews = {r.proposal_id: r for r in tx.reviews.list(cycle_id)}
         out = []
         for p in reversed(tx.proposals.list(district_code=district_code)):
-            if p.status == "withdrawn":
+            if p.status in CLOSED_STATUSES:
                 continue
             r = reviews.get(p.id)
             out.append(

@@ -7,10 +7,13 @@ transaction and records history. Pages, the CLI and tests call these
 functions; the read functions (:func:`proposal_card`, :func:`comment_thread`,
 :func:`my_proposals`, :func:`map_frame`) apply the same visibility rules.
 
-Visibility: hidden (moderated) proposals and comments are seen only by
-planners and admins; to everyone else a hidden proposal does not exist.
-Withdrawn proposals stay readable by id but leave the public map and take no
-new supports or comments.
+Visibility: hidden (moderated, :mod:`planning.moderation`) proposals and
+comments are seen by planners and admins and by their own author, marked
+hidden with the moderator's reason; to everyone else a hidden item does not
+exist. Withdrawn proposals stay readable by id but leave the public map;
+merged proposals stay on the map (greyed) and their card links to the
+proposal they were merged into. Neither takes new supports or comments.
+Status changes go through :mod:`planning.workflow`.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from planning.categories import category_codes
 from planning.errors import InvalidInput, NotAllowed, not_allowed_signin
 from planning.geography import gazetteer
 from planning.i18n import t
+from planning.workflow import CLOSED_STATUSES, MERGED, REJECTED, SUBMITTED, WITHDRAWN, no_such_proposal, transition_in
 
 if TYPE_CHECKING:
     from store import BBox, Store
@@ -44,9 +48,8 @@ COMMENT_MAX = 2000
 COST_MAX_KRW = 10_000_000_000  # 100억원: far above any district quota
 PHOTO_URL_MAX = 500
 REASON_MAX = 1000
-SUBMITTED = "submitted"
-WITHDRAWN = "withdrawn"
-#: Statuses left out of the public map.
+#: Statuses left out of the public map. Merged proposals stay on it, greyed,
+#: so residents who look for them find the link to where they went.
 OFF_PUBLIC_MAP = (WITHDRAWN,)
 #: Columns of :func:`map_frame`, in order.
 MAP_COLUMNS = (
@@ -178,15 +181,16 @@ def clean_photo_url(value: str | None) -> str | None:
     return text
 
 
-def _no_such_proposal(proposal_id: int) -> InvalidInput:
-    return InvalidInput(
-        "no_such_proposal",
-        f"제안 {proposal_id}번을 찾을 수 없습니다. 목록을 새로 고쳐 주세요.",
-        f"Proposal {proposal_id} was not found. Please refresh the list.",
-    )
+_no_such_proposal = no_such_proposal
 
 
-def _proposal_closed(proposal_id: int) -> NotAllowed:
+def _proposal_closed(proposal_id: int, merged_into_id: int | None = None) -> NotAllowed:
+    if merged_into_id is not None:
+        return NotAllowed(
+            "proposal_closed",
+            f"제안 {proposal_id}번은 제안 {merged_into_id}번에 병합되었습니다. {merged_into_id}번 제안에 공감하거나 댓글을 달아 주세요.",
+            f"Proposal {proposal_id} was merged into proposal {merged_into_id}: please support or comment on that one.",
+        )
     return NotAllowed(
         "proposal_closed",
         f"제안 {proposal_id}번은 철회되었거나 숨겨진 제안이라 공감하거나 댓글을 달 수 없습니다.",
@@ -233,18 +237,23 @@ def _require_phase(tx: Any, action: str) -> None:
         raise phase_refusal(cycle, action)
 
 
+def sees_hidden(viewer: Actor, item: Any) -> bool:
+    """True when ``viewer`` may see ``item`` (a proposal or comment): not hidden, or a moderator, or its author."""
+    return not item.hidden or viewer.is_moderator or (viewer.signed_in and item.author_id == viewer.id)
+
+
 def _visible(tx: Any, proposal_id: int, viewer: Actor, for_update: bool = False) -> Any:
-    """The proposal if ``viewer`` may see it; hidden ones exist only for moderators."""
+    """The proposal if ``viewer`` may see it; hidden ones exist only for moderators and their author."""
     p = tx.proposals.get(proposal_id, for_update=for_update)
-    if p is None or (p.hidden and not viewer.is_moderator):
+    if p is None or not sees_hidden(viewer, p):
         raise _no_such_proposal(proposal_id)
     return p
 
 
 def _open_for_participation(p: Any) -> None:
-    """Refuse supports and comments on withdrawn or hidden proposals."""
-    if p.status == WITHDRAWN or p.hidden:
-        raise _proposal_closed(p.id)
+    """Refuse supports and comments on withdrawn, merged or hidden proposals."""
+    if p.status in CLOSED_STATUSES or p.hidden:
+        raise _proposal_closed(p.id, p.merged_into_id if p.status == MERGED else None)
 
 
 def _may_change(actor: Actor, p: Any) -> bool:
@@ -410,16 +419,16 @@ def edit_proposal(
 def withdraw_proposal(store: Store, actor: Actor | int | None, proposal_id: int, reason: str = "") -> None:
     """Withdraw one's own proposal while it is ``submitted``: status ``withdrawn``, with history.
 
-    A withdrawn proposal leaves the public map and takes no new supports or
+    The move is the workflow's (:func:`planning.workflow.transition_in`: the
+    author only, from ``submitted``, in a budget phase that allows it). A
+    withdrawn proposal leaves the public map and takes no new supports or
     comments; its page stays readable. Refusals as for :func:`edit_proposal`.
     """
     with store.transaction() as tx:
         me = _signed_in(tx, actor)
         p = _visible(tx, proposal_id, me, for_update=True)
-        _check_may_change(me, p)
-        _require_phase(tx, "withdraw_proposal")
-        why = clean_text(reason, field_ko="철회 사유", field_en="reason", max_len=REASON_MAX, required=False)
-        tx.proposals.set_status(proposal_id, WITHDRAWN, me.id, why)
+        _check_may_change(me, p)  # the author's own words: "not yours", "no longer submitted"
+        transition_in(tx, me, p, WITHDRAWN, reason)
 
 
 def add_comment(
@@ -433,9 +442,9 @@ def add_comment(
     """Comment on a proposal, or reply to a comment with ``parent_id``; returns the comment id.
 
     Threads are one level deep: a reply to a reply is attached to the
-    top-level comment. Withdrawn and hidden proposals take no comments
-    (``proposal_closed``); a hidden comment cannot be replied to except by
-    planners and admins (``no_such_comment`` otherwise).
+    top-level comment. Withdrawn, merged and hidden proposals take no
+    comments (``proposal_closed``); a hidden comment cannot be replied to
+    except by planners and admins (``no_such_comment`` otherwise).
     """
     if author is None:
         raise not_allowed_signin()
@@ -459,8 +468,8 @@ def add_comment(
 def support_proposal(store: Store, supporter: Actor | int | None, proposal_id: int) -> int:
     """Support a proposal (once per resident); returns the new support count.
 
-    Withdrawn and hidden proposals are refused; a second support raises the
-    store's :class:`store.AlreadySupported`.
+    Withdrawn, merged and hidden proposals are refused; a second support
+    raises the store's :class:`store.AlreadySupported`.
     """
     if supporter is None:
         raise not_allowed_signin()
@@ -499,6 +508,10 @@ class CommentView:
     created_at: datetime
     hidden: bool
     is_demo: bool
+    hidden_reason: str | None = None  # shown to moderators and the comment's author
+    viewer_flagged: bool = False  # the viewer has an open flag on it
+    open_flags: int = 0  # open flags on it; counted for moderators only
+    can_flag: bool = False  # the viewer may report it
 
 
 #: A top-level comment and its replies, oldest first.
@@ -506,8 +519,17 @@ Thread = tuple[CommentView, list[CommentView]]
 
 
 def _thread(tx: Any, proposal_id: int, viewer: Actor) -> list[Thread]:
-    comments = tx.comments.list_for(proposal_id, include_hidden=viewer.is_moderator)
+    # Hidden comments: moderators see all, authors their own (marked hidden).
+    comments = [c for c in tx.comments.list_for(proposal_id, include_hidden=True) if sees_hidden(viewer, c)]
     names = tx.residents.display_names(c.author_id for c in comments)
+    flagged: set[int] = set()
+    open_flags: dict[int, int] = {}
+    if viewer.signed_in:
+        for f in tx.flags.open_for_comments(c.id for c in comments):
+            if f.resident_id == viewer.id:
+                flagged.add(f.comment_id)
+            if viewer.is_moderator:
+                open_flags[f.comment_id] = open_flags.get(f.comment_id, 0) + 1
     views = [
         CommentView(
             id=c.id,
@@ -519,6 +541,10 @@ def _thread(tx: Any, proposal_id: int, viewer: Actor) -> list[Thread]:
             created_at=c.created_at,
             hidden=bool(c.hidden),
             is_demo=bool(c.is_demo),
+            hidden_reason=c.hidden_reason if c.hidden else None,
+            viewer_flagged=c.id in flagged,
+            open_flags=open_flags.get(c.id, 0),
+            can_flag=viewer.signed_in and c.author_id != viewer.id and not c.hidden and c.id not in flagged,
         )
         for c in comments
     ]
@@ -526,8 +552,8 @@ def _thread(tx: Any, proposal_id: int, viewer: Actor) -> list[Thread]:
     for v in views:
         if v.parent_id is not None:
             replies.setdefault(v.parent_id, []).append(v)
-    # A reply whose top-level comment is hidden goes with it: it answers
-    # something the viewer cannot see.
+    # A reply whose top-level comment the viewer cannot see goes with it: it
+    # answers something the viewer cannot see.
     return [(v, replies.get(v.id, [])) for v in views if v.parent_id is None]
 
 
@@ -535,8 +561,9 @@ def comment_thread(store: Store, proposal_id: int, viewer: Actor) -> list[Thread
     """The comments of a proposal as threads: ``[(comment, [reply, ...]), ...]``, oldest first.
 
     Hidden comments (and the replies under a hidden comment) are left out
-    unless ``viewer`` is a planner or admin. A hidden proposal has no
-    thread for the public (``no_such_proposal``).
+    unless ``viewer`` is a planner or admin, or wrote the hidden comment
+    (then it is marked hidden, with the moderator's reason). A hidden
+    proposal has no thread for the public (``no_such_proposal``).
     """
     with store.transaction() as tx:
         me = actor_in(tx, viewer)
@@ -582,13 +609,22 @@ class ProposalCard:
     can_withdraw: bool = False
     can_support: bool = False
     can_comment: bool = False
+    hidden_reason: str | None = None  # shown to moderators and the author
+    rejection_reason: str | None = None  # why it was rejected (status ``rejected``)
+    merged_into_id: int | None = None  # status ``merged``: the proposal it went into
+    merged_ids: tuple[int, ...] = ()  # proposals merged into this one
+    viewer_flagged: bool = False  # the viewer has an open flag on it
+    can_flag: bool = False  # the viewer may report it
+    open_flags: int = 0  # open flags on it; counted for moderators only
+    can_moderate: bool = False  # the viewer is a planner or admin
 
 
 def proposal_card(store: Store, proposal_id: int, viewer: Actor) -> ProposalCard:
     """The card of a proposal as ``viewer`` may see it, read in one transaction.
 
-    Hidden proposals are shown only to planners and admins; everyone else
-    gets ``no_such_proposal`` (:class:`InvalidInput`), as for a missing id.
+    Hidden proposals are shown only to planners, admins and their author
+    (marked hidden, with the moderator's reason); everyone else gets
+    ``no_such_proposal`` (:class:`InvalidInput`), as for a missing id.
     ``can_*`` say what this viewer may do; the services check again.
     """
     with store.transaction() as tx:
@@ -598,7 +634,10 @@ def proposal_card(store: Store, proposal_id: int, viewer: Actor) -> ProposalCard
         district = tx.districts.get(p.district_code) if p.district_code else None
         hub = tx.centres.get(p.hub_code) if p.hub_code else None
         threads = _thread(tx, proposal_id, me)
-        open_ = p.status != WITHDRAWN and not p.hidden
+        open_ = p.status not in CLOSED_STATUSES and not p.hidden
+        flags = tx.flags.open_for(proposal_id=p.id) if me.signed_in else []
+        flagged = any(f.resident_id == me.id for f in flags)
+        rejection = tx.history.latest_reasons([p.id], REJECTED).get(p.id) if p.status == REJECTED else None
         return ProposalCard(
             id=p.id,
             title=p.title,
@@ -631,6 +670,14 @@ def proposal_card(store: Store, proposal_id: int, viewer: Actor) -> ProposalCard
             can_withdraw=_may_change(me, p),
             can_support=me.signed_in and open_,
             can_comment=me.signed_in and open_,
+            hidden_reason=p.hidden_reason if p.hidden else None,
+            rejection_reason=rejection,
+            merged_into_id=p.merged_into_id if p.status == MERGED else None,
+            merged_ids=tuple(tx.proposals.merged_into(p.id)),
+            viewer_flagged=flagged,
+            can_flag=me.signed_in and p.author_id != me.id and not p.hidden and not flagged,
+            open_flags=len(flags) if me.is_moderator else 0,
+            can_moderate=me.is_moderator,
         )
 
 
@@ -654,24 +701,30 @@ class MyProposal:
     is_demo: bool
     can_edit: bool
     can_withdraw: bool
+    hidden_reason: str | None = None  # why a moderator hid it
+    rejection_reason: str | None = None  # why it was rejected (status ``rejected``)
+    merged_into_id: int | None = None  # status ``merged``: the proposal it went into
 
 
 def my_proposals(store: Store, actor: Actor | int | None) -> list[MyProposal]:
     """The signed-in author's proposals, newest first, withdrawn and hidden ones included.
 
-    Two queries whatever the number of proposals (the texts, and the counts
-    computed by the database). A hidden proposal is listed (``hidden`` True)
-    so its author knows it was moderated, but it cannot be edited and its
-    card is not shown.
+    Three queries whatever the number of proposals (the texts, the counts
+    computed by the database, the rejection reasons). A hidden proposal is
+    listed (``hidden`` True, with the moderator's reason) so its author
+    knows it was moderated, but it cannot be edited. A rejected one carries
+    the reason, a merged one the proposal it went into.
     """
     with store.transaction() as tx:
         me = _signed_in(tx, actor)
-        texts = {p.id: (p.body, p.photo_url) for p in tx.proposals.by_author(me.id)}
+        own = {p.id: p for p in tx.proposals.by_author(me.id)}
         rows = tx.proposals.summaries(include_hidden=True, author_id=me.id)
+        rejections = tx.history.latest_reasons([r.id for r in rows if r.status == REJECTED], REJECTED)
     out = []
     for r in rows:
         may = r.status == SUBMITTED and not r.hidden
-        body, photo_url = texts.get(r.id, ("", None))
+        p = own.get(r.id)
+        body, photo_url = (p.body, p.photo_url) if p is not None else ("", None)
         out.append(
             MyProposal(
                 id=r.id,
@@ -690,6 +743,9 @@ def my_proposals(store: Store, actor: Actor | int | None) -> list[MyProposal]:
                 is_demo=r.is_demo,
                 can_edit=may,
                 can_withdraw=may,
+                hidden_reason=p.hidden_reason if p is not None and r.hidden else None,
+                rejection_reason=rejections.get(r.id) if r.status == REJECTED else None,
+                merged_into_id=p.merged_into_id if p is not None and r.status == MERGED else None,
             )
         )
     return out
@@ -711,7 +767,9 @@ def map_frame(
     include_hidden : bool
         The staff map: hidden and withdrawn proposals too. Needs ``viewer``
         to be a planner or admin (:class:`NotAllowed` otherwise). The public
-        map (the default) leaves both out.
+        map (the default) leaves both out (merged proposals stay, greyed by
+        the map's status style; hidden ones are left out even for their
+        author, who finds them under "my proposals").
     viewer : Actor, optional
         Who looks; only needed with ``include_hidden``.
 

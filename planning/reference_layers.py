@@ -169,3 +169,62 @@ def raster_values_at(
         else:
             rows.append((layer.title(lang), format_raster_value(value), layer.units))
     return rows
+
+
+def upload_raster(
+    store: Store,
+    actor: Any,
+    data: bytes,
+    filename: str,
+    title_ko: str,
+    title_en: str | None = None,
+    *,
+    units: str = "",
+    categorical: bool = False,
+    registry: RasterRegistry | None = None,
+) -> RasterLayer:
+    """Register a GeoTIFF an admin uploaded (land use, flood risk, ...) as a map layer (admins only).
+
+    The layer then shows on every map as an overlay with its legend and its
+    value at a proposal's location shows on the proposal's card. A file
+    that is not a readable GeoTIFF is refused in both languages and nothing
+    is registered.
+    """
+    from planning.auth import actor_in, require_role
+    from settings import raster_dir
+
+    with store.transaction() as tx:
+        me = require_role(actor_in(tx, actor), "admin")
+    registry = registry or RasterRegistry(raster_dir())
+    try:
+        layer = registry.register_upload(
+            data, title_ko, title_en=title_en or None, filename=filename, units=units, categorical=categorical
+        )
+    except RasterRefused as e:
+        raise InvalidInput(e.code, e.message("ko"), e.message("en")) from e
+    with store.transaction() as tx:
+        tx.audit.record(me.id, "raster.upload", f"raster:{layer.key}", {"file": filename, "title": title_ko, "categorical": categorical})
+    return layer
+
+
+def remove_raster(store: Store, actor: Any, key: str, registry: RasterRegistry | None = None) -> None:
+    """Remove an uploaded or density raster layer (admins only); the platform's reference layers stay."""
+    from planning.auth import actor_in, require_role
+    from settings import raster_dir
+
+    with store.transaction() as tx:
+        me = require_role(actor_in(tx, actor), "admin")
+    registry = registry or RasterRegistry(raster_dir())
+    try:
+        layer = registry.get(key)
+    except KeyError:
+        raise InvalidInput("no_such_layer", f"'{key}' 레이어가 없습니다. 목록을 새로 고쳐 주세요.", f"There is no layer '{key}'. Please reload the list.") from None
+    if layer.kind == "reference":
+        raise InvalidInput(
+            "reference_layer",
+            f"'{layer.title('ko')}'은(는) 플랫폼 기준 레이어라 지울 수 없습니다.",
+            f"'{layer.title('en')}' is a reference layer of the platform and cannot be removed.",
+        )
+    registry.remove(key)
+    with store.transaction() as tx:
+        tx.audit.record(me.id, "raster.remove", f"raster:{key}", {})

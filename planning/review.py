@@ -178,6 +178,8 @@ def review_frame(store: Store, actor: Actor | int | None, f: ReviewFilter | None
 
 #: Every proposal status, in workflow order (labels: ``status.<name>`` in planning.i18n).
 STATUSES = ("submitted", "under_review", "field_verified", "shortlisted", "adopted", "rejected", "merged", "withdrawn")
+#: Statuses a planner may set on many proposals at once (merging needs a survivor; withdrawing is the author's).
+BULK_TARGETS = ("under_review", "field_verified", "shortlisted", "adopted", "rejected")
 
 
 @dataclass(frozen=True)

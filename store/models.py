@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
@@ -39,6 +40,8 @@ ROLES: tuple[str, ...] = ("resident", "planner", "centre_staff", "admin")
 PROPOSAL_KINDS: tuple[str, ...] = ("area", "individual")
 #: Status a new proposal starts in.
 INITIAL_STATUS = "submitted"
+#: How a flag was closed: the item was hidden, or a moderator dismissed the flag.
+FLAG_RESOLUTIONS: tuple[str, ...] = ("hidden", "dismissed")
 #: Phases of a participatory-budget cycle, in the order an admin moves through them.
 BUDGET_PHASES: tuple[str, ...] = ("proposals_open", "review", "assemblies", "voting", "allocation", "results")
 
@@ -175,6 +178,12 @@ class Proposal(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     photo_url: Mapped[str | None] = mapped_column(Text, comment="http(s) link to a photo, checked by planning")
+    hidden_reason: Mapped[str | None] = mapped_column(Text, comment="why a moderator hid it; shown to moderators and the author")
+    hidden_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("proposals.id"), index=True, comment="the proposal this one was merged into (status merged)"
+    )
 
     @validates("geometry")
     def _keep_bbox(self, key: str, geometry: BaseGeometry) -> BaseGeometry:
@@ -206,6 +215,9 @@ class Comment(Base):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id"), index=True, comment="the top-level comment this replies to; NULL for a top-level comment"
     )
+    hidden_reason: Mapped[str | None] = mapped_column(Text, comment="why a moderator hid it; shown to moderators and the author")
+    hidden_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Support(Base):
@@ -403,3 +415,64 @@ class AllocationResult(Base):
     reason_ko: Mapped[str] = mapped_column(Text)
     reason_en: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Flag(Base):
+    """A signed-in person's report of a proposal or a comment, for the moderators.
+
+    Exactly one of ``proposal_id`` and ``comment_id`` is set. A flag is open
+    until ``resolved_at``; each person has at most one open flag per item
+    (partial unique indexes, on both engines).
+    """
+
+    __tablename__ = "flags"
+    __table_args__ = (
+        CheckConstraint("(proposal_id IS NULL) <> (comment_id IS NULL)", name="one_subject"),
+        CheckConstraint(f"resolution IS NULL OR {_in('resolution', FLAG_RESOLUTIONS)}", name="resolution"),
+        Index(
+            "ux_flags_open_proposal",
+            "proposal_id",
+            "resident_id",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index(
+            "ux_flags_open_comment",
+            "comment_id",
+            "resident_id",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True, comment="who reported it")
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    resolution: Mapped[str | None] = mapped_column(String(20), comment="hidden | dismissed; NULL while open")
+
+
+class Notification(Base):
+    """A message to one account: a status change, a rejection, a merge, a moderation.
+
+    The text is not stored: ``kind`` names a message of :mod:`planning.i18n`
+    (``notify.<kind>``) and ``params`` (JSON text) fills it, so each reader
+    gets it in their language.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True, comment="who is told")
+    kind: Mapped[str] = mapped_column(String(40))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    params: Mapped[str] = mapped_column(Text, default="{}", comment="JSON text: the message's values")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,12 +19,14 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Boolean, ColumnElement, Select, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from geo.crs import STORAGE_EPSG
+from store.analysis import Analysis
 from store.errors import AlreadySupported, NotFound, UsernameTaken
 from store.models import (
     BUDGET_PHASES,
+    FLAG_RESOLUTIONS,
     INITIAL_STATUS,
     PROPOSAL_KINDS,
     ROLES,
@@ -36,16 +38,17 @@ from store.models import (
     Centre,
     Comment,
     District,
+    Flag,
+    Notification,
     Proposal,
-    Resident,
-    StatusChange,
     Quota,
+    Resident,
     Review,
+    StatusChange,
     Support,
     Village,
     Vote,
 )
-from store.analysis import Analysis
 from store.types import utcnow
 
 _BBOX_COLUMNS = ("minx", "miny", "maxx", "maxy")
@@ -83,7 +86,8 @@ class ProposalSummary:
     """One proposal as the map and lists show it, with its counts.
 
     ``supports`` counts every support; ``comments`` counts the comments the
-    public sees (hidden ones are not counted), replies included.
+    public sees, replies included (hidden comments and the replies under a
+    hidden comment are not counted).
     """
 
     id: int
@@ -429,12 +433,30 @@ class Proposals(_Repository):
         stmt = select(Proposal).where(Proposal.author_id == author_id).order_by(Proposal.created_at.desc(), Proposal.id.desc())
         return builtins.list(self._session.scalars(stmt))
 
-    def set_hidden(self, proposal_id: int, hidden: bool) -> Proposal:
-        """Hide a proposal from the public (moderation) or show it again; :class:`NotFound` if unknown."""
+    def set_hidden(self, proposal_id: int, hidden: bool, reason: str | None = None, by: int | None = None) -> Proposal:
+        """Hide a proposal from the public (moderation) or show it again; :class:`NotFound` if unknown.
+
+        Hiding stores ``reason``, ``by`` (the moderator's id) and the time;
+        showing it again clears them (the audit log keeps what happened).
+        """
         proposal = self._require(proposal_id)
-        proposal.hidden = bool(hidden)
+        _set_hidden(proposal, hidden, reason, by)
         self._session.flush()
         return proposal
+
+    def set_merged_into(self, proposal_id: int, survivor_id: int | None) -> Proposal:
+        """Record the proposal ``proposal_id`` was merged into (None clears it); the status is the workflow's, via :meth:`set_status`."""
+        proposal = self._require(proposal_id)
+        if survivor_id is not None:
+            self._require(survivor_id)
+        proposal.merged_into_id = survivor_id
+        self._session.flush()
+        return proposal
+
+    def merged_into(self, survivor_id: int) -> builtins.list[int]:
+        """Ids of the proposals merged into ``survivor_id``, ascending."""
+        stmt = select(Proposal.id).where(Proposal.merged_into_id == survivor_id).order_by(Proposal.id)
+        return [int(i) for i in self._session.scalars(stmt)]
 
     @staticmethod
     def _where(
@@ -563,7 +585,8 @@ class Proposals(_Repository):
         supports = select(func.count()).where(Support.proposal_id == Proposal.id).correlate(Proposal).scalar_subquery()
         comments = (
             select(func.count())
-            .where(Comment.proposal_id == Proposal.id, Comment.hidden.is_(False))
+            .select_from(Comment)
+            .where(Comment.proposal_id == Proposal.id, _comment_shown())
             .correlate(Proposal)
             .scalar_subquery()
         )
@@ -649,7 +672,7 @@ class Proposals(_Repository):
         return int(self._session.scalar(select(func.count()).select_from(Proposal).where(Proposal.is_demo.is_(True))) or 0)
 
     def delete_demo(self) -> int:
-        """Delete the demo proposals with their comments, supports and history, and every demo comment.
+        """Delete the demo proposals with their comments, supports, history, flags and notifications, and every demo comment.
 
         Returns the number of proposals deleted. Demo accounts stay.
         """
@@ -661,6 +684,17 @@ class Proposals(_Repository):
         )
         self._session.execute(
             update(Comment).where(Comment.parent_id.in_(doomed)).values(parent_id=None),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        # Flags and notifications about what goes, go too; a real proposal
+        # merged into a demo one keeps its status but loses the link.
+        for note in (Flag, Notification):
+            self._session.execute(
+                delete(note).where(note.proposal_id.in_(demo_ids) | note.comment_id.in_(doomed)),
+                execution_options={"synchronize_session": "fetch"},
+            )
+        self._session.execute(
+            update(Proposal).where(Proposal.merged_into_id.in_(demo_ids), Proposal.is_demo.is_(False)).values(merged_into_id=None),
             execution_options={"synchronize_session": "fetch"},
         )
         for child in (Support, Comment, StatusChange):
@@ -689,6 +723,13 @@ def _shares_json(shares: Any) -> str | None:
         # A value problem (JSON of the wrong shape), hence ValueError.
         raise ValueError("district_shares must be a JSON object {district code: share}")  # noqa: TRY004
     return json.dumps({str(k): float(v) for k, v in parsed.items()}, ensure_ascii=False, sort_keys=True)
+
+
+def _comment_shown() -> ColumnElement[bool]:
+    """A comment the public sees: not hidden, and not a reply under a hidden comment."""
+    parent = aliased(Comment)
+    hidden_parent = select(parent.id).where(parent.id == Comment.parent_id, parent.hidden.is_(True)).exists()
+    return and_(Comment.hidden.is_(False), ~hidden_parent)
 
 
 class Comments(_Repository):
@@ -735,20 +776,38 @@ class Comments(_Repository):
         """The comment with this id (hidden or not), or None."""
         return self._session.get(Comment, comment_id)
 
-    def set_hidden(self, comment_id: int, hidden: bool) -> Comment:
-        """Hide a comment from the public (moderation) or show it again; :class:`NotFound` if unknown."""
+    def set_hidden(self, comment_id: int, hidden: bool, reason: str | None = None, by: int | None = None) -> Comment:
+        """Hide a comment from the public (moderation) or show it again; :class:`NotFound` if unknown.
+
+        As :meth:`Proposals.set_hidden`: hiding stores the reason, who and when.
+        """
         comment = self._session.get(Comment, comment_id)
         if comment is None:
             raise NotFound("comment", comment_id)
-        comment.hidden = bool(hidden)
+        _set_hidden(comment, hidden, reason, by)
         self._session.flush()
         return comment
 
+    def move(self, from_proposal_id: int, to_proposal_id: int) -> int:
+        """Move every comment (and reply) of one proposal to another; returns how many moved.
+
+        Replies keep their parents, which move with them.
+        """
+        result = self._session.execute(
+            update(Comment).where(Comment.proposal_id == from_proposal_id).values(proposal_id=to_proposal_id),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     def list_for(self, proposal_id: int, include_hidden: bool = False) -> builtins.list[Comment]:
-        """The comments on a proposal, oldest first (hidden ones only if ``include_hidden``)."""
+        """The comments on a proposal, oldest first.
+
+        Without ``include_hidden``: the ones the public sees (not hidden
+        comments, nor the replies under a hidden comment).
+        """
         stmt = select(Comment).where(Comment.proposal_id == proposal_id).order_by(Comment.created_at, Comment.id)
         if not include_hidden:
-            stmt = stmt.where(Comment.hidden.is_(False))
+            stmt = stmt.where(_comment_shown())
         return builtins.list(self._session.scalars(stmt))
 
 
@@ -802,14 +861,59 @@ class Supports(_Repository):
         """True when the resident supports the proposal."""
         return self._find(proposal_id, resident_id) is not None
 
+    def move(self, from_proposal_id: int, to_proposal_id: int) -> tuple[int, int]:
+        """Move the supports of one proposal to another: ``(moved, dropped)``.
+
+        A resident who supports both keeps one support (the target's); their
+        support of the source is dropped.
+        """
+        both = select(Support.resident_id).where(Support.proposal_id == to_proposal_id).scalar_subquery()
+        dropped = self._session.execute(
+            delete(Support).where(Support.proposal_id == from_proposal_id, Support.resident_id.in_(both)),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        moved = self._session.execute(
+            update(Support).where(Support.proposal_id == from_proposal_id).values(proposal_id=to_proposal_id),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        return int(moved.rowcount or 0), int(dropped.rowcount or 0)  # type: ignore[attr-defined]
+
     def counts(self) -> dict[int, int]:
         """Support counts of every proposal that has at least one: ``{proposal_id: count}``."""
         stmt = select(Support.proposal_id, func.count()).group_by(Support.proposal_id)
         return {int(pid): int(n) for pid, n in self._session.execute(stmt)}
 
 
+def _set_hidden(item: Proposal | Comment, hidden: bool, reason: str | None, by: int | None) -> None:
+    item.hidden = bool(hidden)
+    if hidden:
+        item.hidden_reason = reason
+        item.hidden_by = by
+        item.hidden_at = utcnow()
+    else:
+        item.hidden_reason = None
+        item.hidden_by = None
+        item.hidden_at = None
+
+
 class History(_Repository):
     """Status history of proposals."""
+
+    def latest_reasons(self, proposal_ids: Iterable[int], to_status: str) -> dict[int, str]:
+        """``{proposal_id: reason}`` of the latest change *into* ``to_status`` of each proposal (one query)."""
+        ids = {int(i) for i in proposal_ids}
+        if not ids:
+            return {}
+        stmt = (
+            select(StatusChange.proposal_id, StatusChange.reason)
+            .where(
+                StatusChange.proposal_id.in_(ids),
+                StatusChange.to_status == to_status,
+                (StatusChange.from_status.is_(None)) | (StatusChange.from_status != to_status),
+            )
+            .order_by(StatusChange.changed_at, StatusChange.id)
+        )
+        return {int(pid): str(reason or "") for pid, reason in self._session.execute(stmt)}
 
     def list_for(self, proposal_id: int) -> builtins.list[StatusChange]:
         """A proposal's status changes, oldest first (the first has ``from_status`` None)."""
@@ -1170,6 +1274,11 @@ class Votes(_Repository):
         self._session.flush()
         return ids
 
+    def count_for_proposal(self, proposal_id: int) -> int:
+        """How many votes the proposal has, over every cycle."""
+        stmt = select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal_id)
+        return int(self._session.scalar(stmt) or 0)
+
     def counts(self, cycle_id: int) -> dict[int, int]:
         """``{proposal_id: votes}`` of the cycle (proposals with at least one vote)."""
         stmt = select(Vote.proposal_id, func.count()).where(Vote.cycle_id == cycle_id).group_by(Vote.proposal_id)
@@ -1230,6 +1339,128 @@ class Results(_Repository):
         return int(self._session.scalar(stmt) or 0)
 
 
+# ---------------------------------------------------------------- moderation
+
+
+def _subject(proposal_id: int | None, comment_id: int | None) -> ColumnElement[bool]:
+    if (proposal_id is None) == (comment_id is None):
+        raise ValueError("give exactly one of proposal_id and comment_id")
+    return Flag.proposal_id == proposal_id if proposal_id is not None else Flag.comment_id == comment_id
+
+
+class Flags(_Repository):
+    """Reports of proposals and comments (flags), open until a moderator resolves them."""
+
+    def _open(self, resident_id: int, proposal_id: int | None, comment_id: int | None) -> Flag | None:
+        stmt = select(Flag).where(_subject(proposal_id, comment_id), Flag.resident_id == resident_id, Flag.resolved_at.is_(None))
+        return self._session.scalars(stmt).one_or_none()
+
+    def add(self, resident_id: int, reason: str, proposal_id: int | None = None, comment_id: int | None = None) -> Flag | None:
+        """Store an open flag of one item; None (nothing stored) when this person already has one open on it.
+
+        The partial unique index decides, inside a SAVEPOINT: two sessions
+        racing cannot both store one, and the transaction stays usable.
+        """
+        _subject(proposal_id, comment_id)
+        flag = Flag(resident_id=resident_id, proposal_id=proposal_id, comment_id=comment_id, reason=reason, created_at=utcnow())
+        try:
+            with self._session.begin_nested():
+                self._session.add(flag)
+        except IntegrityError:
+            if self._open(resident_id, proposal_id, comment_id) is not None:
+                return None
+            raise
+        return flag
+
+    def has_open(self, resident_id: int, proposal_id: int | None = None, comment_id: int | None = None) -> bool:
+        """True when this person has an open flag on the item."""
+        return self._open(resident_id, proposal_id, comment_id) is not None
+
+    def open_for(self, proposal_id: int | None = None, comment_id: int | None = None) -> builtins.list[Flag]:
+        """The open flags of one item, oldest first."""
+        stmt = select(Flag).where(_subject(proposal_id, comment_id), Flag.resolved_at.is_(None)).order_by(Flag.created_at, Flag.id)
+        return builtins.list(self._session.scalars(stmt))
+
+    def open_for_comments(self, comment_ids: Iterable[int]) -> builtins.list[Flag]:
+        """The open flags of several comments, in one query, oldest first."""
+        ids = {int(i) for i in comment_ids}
+        if not ids:
+            return []
+        stmt = select(Flag).where(Flag.comment_id.in_(ids), Flag.resolved_at.is_(None)).order_by(Flag.created_at, Flag.id)
+        return builtins.list(self._session.scalars(stmt))
+
+    def open_all(self) -> builtins.list[Flag]:
+        """Every open flag, oldest first."""
+        stmt = select(Flag).where(Flag.resolved_at.is_(None)).order_by(Flag.created_at, Flag.id)
+        return builtins.list(self._session.scalars(stmt))
+
+    def resolve(self, resolution: str, by: int | None, proposal_id: int | None = None, comment_id: int | None = None) -> int:
+        """Close the item's open flags as ``hidden`` or ``dismissed``; returns how many."""
+        if resolution not in FLAG_RESOLUTIONS:
+            raise ValueError(f"resolution must be one of {FLAG_RESOLUTIONS}, got {resolution!r}")
+        result = self._session.execute(
+            update(Flag)
+            .where(_subject(proposal_id, comment_id), Flag.resolved_at.is_(None))
+            .values(resolved_at=utcnow(), resolved_by=by, resolution=resolution),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class Notifications(_Repository):
+    """Messages to one account (the text is made by ``planning`` from ``kind`` and ``params``)."""
+
+    def add(
+        self,
+        resident_id: int,
+        kind: str,
+        proposal_id: int | None = None,
+        comment_id: int | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Notification:
+        """Store an unread notification; ``params`` is stored as JSON text."""
+        note = Notification(
+            resident_id=resident_id,
+            kind=kind,
+            proposal_id=proposal_id,
+            comment_id=comment_id,
+            params=json.dumps(dict(params or {}), ensure_ascii=False, sort_keys=True, default=str),
+            created_at=utcnow(),
+        )
+        self._session.add(note)
+        self._session.flush()
+        return note
+
+    def list_for(self, resident_id: int, unread_only: bool = False) -> builtins.list[Notification]:
+        """A person's notifications: unread first, then newest first."""
+        stmt = (
+            select(Notification)
+            .where(Notification.resident_id == resident_id)
+            .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+        )
+        if unread_only:
+            stmt = stmt.where(Notification.read_at.is_(None))
+        return builtins.list(self._session.scalars(stmt))
+
+    def unread_count(self, resident_id: int) -> int:
+        """How many unread notifications a person has."""
+        stmt = select(func.count()).select_from(Notification).where(
+            Notification.resident_id == resident_id, Notification.read_at.is_(None)
+        )
+        return int(self._session.scalar(stmt) or 0)
+
+    def mark_read(self, resident_id: int, notification_ids: Iterable[int] | None = None) -> int:
+        """Mark a person's unread notifications read (only ``notification_ids`` if given); returns how many.
+
+        Notifications of other people are never touched, whatever ids are given.
+        """
+        stmt = update(Notification).where(Notification.resident_id == resident_id, Notification.read_at.is_(None))
+        if notification_ids is not None:
+            stmt = stmt.where(Notification.id.in_([int(i) for i in notification_ids]))
+        result = self._session.execute(stmt.values(read_at=utcnow()), execution_options={"synchronize_session": "fetch"})
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class UnitOfWork:
     """One transaction's view of the store, with a repository per table.
 
@@ -1255,6 +1486,8 @@ class UnitOfWork:
         self.assemblies = Assemblies(session)
         self.votes = Votes(session)
         self.results = Results(session)
+        self.flags = Flags(session)
+        self.notifications = Notifications(session)
         self.analysis = Analysis(session)
 
     def lock_resident(self, resident_id: int) -> None:

@@ -1,4 +1,4 @@
-"""Administration: hub designation and villages (마을) — drawn on the map or imported from a file."""
+"""Administration: hub designation, villages (마을) drawn or imported, and raster layers (GeoTIFF uploads)."""
 from __future__ import annotations
 
 import tempfile
@@ -11,9 +11,12 @@ from geo.errors import Refusal
 from layers.draw import latest_drawing, village_draw_control
 from planning.geography import centres_frame, set_hub
 from planning.hub_suggestion import adopt_suggestion, centres_with_voters, evaluate_hubs, suggest_hubs
+from planning.reference_layers import remove_raster, upload_raster
 from planning.villages import add_village, delete_village, import_villages, villages_frame
 from ui.context import current_actor, get_store, lang, show_refusal, tr
-from ui.mapdata import base_map, cached_villages, hub_codes
+from layers.rasters import RasterRegistry
+from settings import raster_dir
+from ui.mapdata import base_map, cached_villages, hub_codes, raster_layers
 
 store = get_store()
 actor = current_actor(store)
@@ -22,7 +25,7 @@ if actor.role != "admin":
     st.error(tr("admin.only"))
     st.stop()
 
-hubs_tab, villages_tab = st.tabs([tr("admin.hubs"), tr("admin.villages")])
+hubs_tab, villages_tab, rasters_tab = st.tabs([tr("admin.hubs"), tr("admin.villages"), tr("admin.rasters")])
 
 with hubs_tab:
     st.caption(tr("admin.hubs.help"))
@@ -120,4 +123,41 @@ with villages_tab:
                 show_refusal(err)
             else:
                 cached_villages.clear()
+                st.rerun()
+
+with rasters_tab:
+    st.caption(tr("admin.rasters.help"))
+    registered = RasterRegistry(raster_dir()).list()
+    st.dataframe(
+        [{tr("admin.rasters.key"): r.key, tr("admin.rasters.title"): r.title(lang()), tr("admin.rasters.kind"): tr(f"admin.rasters.kind.{r.kind}")} for r in registered],
+        hide_index=True,
+    )
+    raster_file = st.file_uploader(tr("admin.rasters.file"), type=["tif", "tiff"], key="raster_file")
+    r1, r2, r3 = st.columns(3)
+    raster_title = r1.text_input(tr("admin.rasters.title_ko"), key="raster_title_ko", max_chars=120)
+    raster_title_en = r2.text_input(tr("admin.rasters.title_en"), key="raster_title_en", max_chars=120)
+    raster_units = r3.text_input(tr("admin.rasters.units"), key="raster_units", max_chars=40)
+    raster_categorical = st.checkbox(tr("admin.rasters.categorical"), key="raster_categorical")
+    if st.button(tr("admin.rasters.upload"), key="raster_upload", disabled=raster_file is None):
+        try:
+            layer = upload_raster(
+                store, actor, raster_file.getvalue(), raster_file.name, raster_title, raster_title_en or None,
+                units=raster_units, categorical=raster_categorical,
+            )
+        except Refusal as err:
+            show_refusal(err)
+        else:
+            raster_layers.clear()
+            st.success(tr("admin.rasters.added", title=layer.title(lang())))
+    removable = [r for r in registered if r.kind != "reference"]
+    if removable:
+        titles = {r.key: r.title(lang()) for r in removable}
+        gone_raster = st.selectbox(tr("admin.rasters.remove"), list(titles), format_func=titles.get, key="raster_remove_pick")
+        if st.button(tr("admin.rasters.remove"), key="raster_remove"):
+            try:
+                remove_raster(store, actor, gone_raster)
+            except Refusal as err:
+                show_refusal(err)
+            else:
+                raster_layers.clear()
                 st.rerun()

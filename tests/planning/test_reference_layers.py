@@ -139,3 +139,58 @@ def test_default_registry_and_voter_density_on_a_card(store):
 def test_value_formatting():
     assert [format_raster_value(v) for v in (3.0, 12345.0, 12345.6, 12.3456, 0.012345, -2.5)] == ["3", "12,345", "12,346", "12.35", "0.0123", "-2.5"]
     assert format_raster_value(np.float32(0.25)) == "0.25"
+
+
+# ---------------------------------------------------------------------------
+# Admins upload and remove raster layers
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_and_resident(store):
+    from planning.auth import actor_for
+
+    install_reference_data(store)
+    with store.transaction() as tx:
+        admin = tx.residents.add("admin", "관리", role="admin", password_hash="x").id
+        resident = tx.residents.add("minji", "민지", password_hash="x").id
+    return store, actor_for(store, admin), actor_for(store, resident)
+
+
+def test_admin_uploads_a_geotiff_that_then_shows_on_cards(admin_and_resident, tmp_path):
+    from planning.reference_layers import remove_raster, upload_raster
+
+    store, admin, _ = admin_and_resident
+    values = np.full((40, 40), 7.0, dtype=np.float32)
+    path = write_geotiff(tmp_path / "flood_risk.tif", values, from_origin(GX, GY, GC, GC), nodata=-9999.0)
+    reg = RasterRegistry(tmp_path / "registry")
+    layer = upload_raster(store, admin, path.read_bytes(), "flood_risk.tif", "침수 위험도", "Flood risk", units="cm", registry=reg)
+    assert layer.kind == "uploaded" and [x.key for x in reg.list()] == [layer.key]
+    lon, lat = lonlat_of_cell(3, 3)
+    values_here = {t: (v, u) for t, v, u in raster_values_at(Point(lon, lat), "ko", registry=reg)}
+    assert values_here["침수 위험도"][0].startswith("7") and values_here["침수 위험도"][1] == "cm"
+    with store.transaction() as tx:
+        assert [e.action for e in tx.audit.list(subject_prefix="raster:")] == ["raster.upload"]
+    remove_raster(store, admin, layer.key, registry=reg)
+    assert reg.list() == []
+
+
+def test_uploads_are_for_admins_and_must_be_geotiffs(admin_and_resident, tmp_path):
+    from planning.errors import NotAllowed
+    from planning.reference_layers import remove_raster, upload_raster
+
+    store, admin, resident = admin_and_resident
+    reg = RasterRegistry(tmp_path / "registry")
+    with pytest.raises(NotAllowed):
+        upload_raster(store, resident, b"II*\x00", "x.tif", "x", registry=reg)
+    with pytest.raises(InvalidInput) as err:
+        upload_raster(store, admin, b"this is not a tiff at all", "landuse.tif", "토지이용", registry=reg)
+    assert err.value.message("ko") != err.value.message("en") and "landuse.tif" in err.value.message("en")
+    assert reg.list() == []
+    with pytest.raises(InvalidInput) as err:
+        remove_raster(store, admin, "nothing-here", registry=reg)
+    assert err.value.code == "no_such_layer"
+    register_voter_density(store, reg, cell_m=500)
+    with pytest.raises(InvalidInput) as err:
+        remove_raster(store, admin, VOTER_DENSITY_KEY, registry=reg)
+    assert err.value.code == "reference_layer" and len(reg.list()) == 1

@@ -13,6 +13,8 @@ from shapely.geometry import Point, Polygon
 if TYPE_CHECKING:
     from store import Store
 
+#: The newest migration.
+HEAD = "0004"
 #: Run a test on the PostGIS variant of ``store_url`` / ``store`` only.
 ONLY_POSTGIS = pytest.mark.parametrize("store_url", [pytest.param("postgis", marks=pytest.mark.postgis)], indirect=True)
 #: Run a test on the SQLite variant only.

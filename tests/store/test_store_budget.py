@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from shapely.geometry import Point
 from sqlalchemy.exc import IntegrityError
-from store_samples import JUGYO, ONLY_POSTGIS, SEONGSA, World, proposal_fields
+from store_samples import HEAD, JUGYO, ONLY_POSTGIS, SEONGSA, World, proposal_fields
 
 from planning import budget
 from planning.budget import QuotaExceeded
@@ -231,7 +231,7 @@ def test_0003_downgrades_with_data_and_upgrades_again(world: World, admin_id: in
     assert current_revision(engine) == "0002"
     assert not {"budget_cycles", "quotas", "audit_log", "votes"} & set(inspect(engine).get_table_names())
     upgrade(engine)
-    assert current_revision(engine) == "0003" and compare(engine) == []
+    assert current_revision(engine) == HEAD and compare(engine) == []
     with world.store.transaction() as tx:
         assert tx.proposals.get(pid) is not None and tx.cycles.list() == []
     assert budget.create_cycle(world.store, admin_id, 2031) > 0

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from sqlalchemy import inspect, text
-from store_samples import ONLY_POSTGIS, World
+from store_samples import HEAD, ONLY_POSTGIS, World
 
 from store import Store
 from store.engine import make_engine
 from store.migrate import compare, current_revision, downgrade, main, upgrade
 
 TABLES = {"districts", "centres", "residents", "proposals", "comments", "supports", "status_changes", "villages"}
-HEAD = "0003"
 
 
 def test_open_migrates_a_new_database(store_url: str) -> None:
@@ -95,6 +94,8 @@ def test_migrations_form_one_line_of_history() -> None:
     assert script.get_heads() == [HEAD]
     assert script.get_revision("0001").down_revision is None
     assert script.get_revision("0002").down_revision == "0001"
+    assert script.get_revision("0003").down_revision == "0002"
+    assert script.get_revision("0004").down_revision == "0003"
 
 
 def test_0002_upgrades_a_database_with_data_and_keeps_it(store_url: str) -> None:

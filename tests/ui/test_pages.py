@@ -57,7 +57,7 @@ def test_map_page_runs_for_every_role(make_app, fake_map, user, staff_pages):
         ("demo-resident", "ui/mine_page.py", "내 제안"),
         (None, "ui/account_page.py", "로그인"),
         ("demo-resident", "ui/account_page.py", "로그아웃"),
-        ("demo-planner", "ui/review_page.py", "#5"),
+        ("demo-planner", "ui/review_page.py", "제안 검토"),
         ("demo-centre", "ui/meetings_page.py", "#6"),
         ("demo-admin", "ui/admin_page.py", "거점 지정"),
     ],
@@ -236,7 +236,7 @@ def test_admin_changes_a_hub(make_app, app_store):
     at.switch_page("ui/admin_page.py").run()
     assert not at.exception, at.exception
     assert len(at.dataframe) >= 2, "the hub editor and the villages table are missing"
-    assert [t.label for t in at.tabs] == ["거점 지정", "마을"]
+    assert [t.label for t in at.tabs] == ["거점 지정", "마을", "래스터 레이어"]
     assert "admin.save" not in text_of(at)  # labels come from the catalogue, not keys
 
 
@@ -308,3 +308,23 @@ def test_drawing_panel_says_when_proposals_are_closed(make_app, fake_map, app_st
     assert not at.exception, at.exception
     assert any("이 일을 할 수 없습니다" in i.value for i in at.info)
     assert "pf_submit" not in [b.key for b in at.button]
+
+
+def test_card_shows_the_value_of_each_raster_layer_here(make_app, fake_map, app_store):
+    import numpy as np
+    from rasterio.transform import from_origin
+
+    from geo.boundaries import city_outline_metric
+    from layers.rasters import RasterRegistry, write_geotiff
+    from settings import raster_dir
+
+    west, south, east, north = city_outline_metric().bounds
+    cols, rows = int((east - west) // 500) + 2, int((north - south) // 500) + 2
+    tif = write_geotiff(raster_dir() / "flood.tif", np.full((rows, cols), 3.5, dtype=np.float32), from_origin(west - 500, north + 500, 500, 500), nodata=-1)
+    RasterRegistry(raster_dir()).register(tif, "flood", "침수 위험도 시험", "Flood risk test", units="m")
+    with app_store.transaction() as tx:
+        p = tx.proposals.list()[0]
+    fake_map.result = {"last_object_clicked_tooltip": f"#{p.id} {p.title}", "bounds": None}
+    at = make_app("demo-r001").run()
+    assert not at.exception, at.exception
+    assert any("침수 위험도 시험: 3.5 m" in c.value.replace("\\", "") for c in at.caption), [c.value for c in at.caption]
