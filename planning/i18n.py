@@ -371,7 +371,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "review.bulk.reason": ("사유 (미채택은 필수, 작성자에게 보입니다)", "Reason (required for rejection; the author sees it)"),
     "review.bulk.apply": ("상태 바꾸기", "Change status"),
     "review.bulk.done": ("{n}건의 상태를 바꿨습니다.", "Changed the status of {n} proposals."),
-    "review.bulk.refused": ("#{id}: {why}", "#{id}: {why}"),
+    "review.bulk.refused": ("제안 #{id}: {why}", "Proposal #{id}: {why}"),
     "review.bulk.none": ("바꿀 제안을 고르세요.", "Please pick the proposals to change."),
     "review.export": ("거른 제안 내려받기", "Download the filtered set"),
     "review.cl.eps": ("군집 거리 (m)", "Cluster distance (m)"),
@@ -455,6 +455,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "review.mod.unhide": ("다시 보이기", "Show again"),
     "review.mod.unhidden": ("다시 보이게 했습니다.", "Shown again."),
     "card.rasters": ("이 위치의 레이어 값", "Layer values here"),
+    "review.f.any": ("전체", "Any"),
 }
 
 

@@ -5,8 +5,10 @@ the workflow and moderation live in ``planning`` (and are tested there).
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
+import shapely
 import streamlit as st
 import streamlit_folium
 
@@ -15,10 +17,11 @@ from layers.assets import AssetsMissing, use_local_assets
 from layers.choropleth import SCHEMES, classed_choropleth
 from layers.clusters import cluster_layer
 from layers.escape import escape_markdown as md
+from layers.legend import OverlayLegend
 from layers.proposals import proposal_layer
 from layers.rasters import folium_overlay
 from layers.rasters import legend_html as raster_legend_html
-from layers.legend import OverlayLegend
+from layers.viewport import zoom_for_bounds
 from planning.aggregates import by_dong, by_hexagon
 from planning.clusters import ClusterParams, cluster_proposals
 from planning.exports import FORMATS, review_export
@@ -52,10 +55,10 @@ choices = review_choices(store, lang())
 # --- filters ------------------------------------------------------------------
 with st.expander(tr("review.filters"), expanded=True):
     c1, c2, c3 = st.columns(3)
-    districts = c1.multiselect(tr("review.f.districts"), list(choices.districts), format_func=choices.districts.get, key="rf_districts")
-    hubs = c2.multiselect(tr("review.f.hubs"), list(choices.hubs), format_func=choices.hubs.get, key="rf_hubs")
-    categories = c3.multiselect(tr("review.f.categories"), list(choices.categories), format_func=choices.categories.get, key="rf_categories")
-    statuses = c1.multiselect(tr("review.f.statuses"), list(choices.statuses), format_func=choices.statuses.get, key="rf_statuses")
+    districts = c1.multiselect(tr("review.f.districts"), list(choices.districts), format_func=choices.districts.get, key="rf_districts", placeholder=tr("review.f.any"))
+    hubs = c2.multiselect(tr("review.f.hubs"), list(choices.hubs), format_func=choices.hubs.get, key="rf_hubs", placeholder=tr("review.f.any"))
+    categories = c3.multiselect(tr("review.f.categories"), list(choices.categories), format_func=choices.categories.get, key="rf_categories", placeholder=tr("review.f.any"))
+    statuses = c1.multiselect(tr("review.f.statuses"), list(choices.statuses), format_func=choices.statuses.get, key="rf_statuses", placeholder=tr("review.f.any"))
     period = c2.date_input(tr("review.f.period"), value=(), key="rf_period")
     include_hidden = c3.checkbox(tr("review.f.hidden"), value=True, key="rf_hidden")
     c4, c5, c6, c7 = st.columns(4)
@@ -90,8 +93,19 @@ review_filter = base_filter if picked == "all" else replace(base_filter, proposa
 st.markdown(tr("review.count", n=len(frame)))
 
 
-def show_map(m, key: str, feature_group=None) -> None:
-    streamlit_folium.st_folium(m, key=key, feature_group_to_add=feature_group, returned_objects=[], use_container_width=True, height=520)
+def show_map(m, key: str, identity: object, feature_group=None, bounds=None) -> None:
+    """A display-only map; a new ``identity`` (what it shows) mounts a fresh map instead of redrawing into the old one.
+
+    ``bounds`` (west, south, east, north in degrees) centres and zooms the map on them.
+    """
+    digest = hashlib.sha1(repr(identity).encode()).hexdigest()[:12]
+    view = {}
+    if bounds is not None:
+        west, south, east, north = bounds
+        view = {"center": [(south + north) / 2, (west + east) / 2], "zoom": min(16, zoom_for_bounds(*bounds, width_px=900, height_px=520))}
+    streamlit_folium.st_folium(
+        m, key=f"{key}_{digest}", feature_group_to_add=feature_group, returned_objects=[], use_container_width=True, height=520, **view
+    )
 
 
 def change_status(ids: list[int], to_status: str, reason: str) -> None:
@@ -106,115 +120,123 @@ def change_status(ids: list[int], to_status: str, reason: str) -> None:
 
 
 tab_table, tab_clusters, tab_density, tab_areas, tab_flags = st.tabs(
-    [tr("review.tab.table"), tr("review.tab.clusters"), tr("review.tab.density"), tr("review.tab.choropleth"), tr("review.tab.moderation")]
+    [tr("review.tab.table"), tr("review.tab.clusters"), tr("review.tab.density"), tr("review.tab.choropleth"), tr("review.tab.moderation")],
+    key=f"review_tab_{lang()}", on_change="rerun",  # keeps the open tab across the reruns its buttons cause
 )
 
 # --- table, bulk changes, exports --------------------------------------------
 with tab_table:
-    st.dataframe(review_table(frame, choices, lang()), hide_index=True, use_container_width=True)
-    st.subheader(tr("review.bulk.title"))
-    everything = st.checkbox(tr("review.bulk.all", n=len(frame)), key="bulk_all")
-    ids = list(frame["id"]) if everything else st.multiselect(tr("review.bulk.ids"), [int(i) for i in frame["id"]], key="bulk_ids")
-    to_status = st.selectbox(tr("review.bulk.to"), BULK_TARGETS, format_func=choices.statuses.get, key="bulk_to")
-    reason = st.text_input(tr("review.bulk.reason"), key="bulk_reason", max_chars=500)
-    if st.button(tr("review.bulk.apply"), key="bulk_apply"):
-        if not ids:
-            st.warning(tr("review.bulk.none"))
-        else:
-            change_status([int(i) for i in ids], to_status, reason)
-    st.subheader(tr("review.merge.title"))
-    st.caption(tr("review.merge.help"))
-    g1, g2 = st.columns(2)
-    loser = g1.number_input(tr("review.merge.loser"), min_value=1, step=1, value=None, key="merge_loser")
-    survivor = g2.number_input(tr("review.merge.survivor"), min_value=1, step=1, value=None, key="merge_survivor")
-    merge_reason = st.text_input(tr("review.merge.reason"), key="merge_reason", max_chars=500)
-    if st.button(tr("review.merge.apply"), key="merge_apply", disabled=loser is None or survivor is None):
-        try:
-            merge(store, actor, int(loser), int(survivor), merge_reason)
-        except Refusal as err:
-            show_refusal(err)
-        else:
-            st.session_state["flash_review_ok"] = tr("review.merge.done", loser=int(loser), survivor=int(survivor))
-            st.rerun()
-    st.subheader(tr("review.export"))
-    columns = st.columns(len(FORMATS))
-    for col, (fmt, mime) in zip(columns, FORMATS.items()):
-        col.download_button(
-            fmt.upper(), data=lambda fmt=fmt: review_export(store, actor, review_filter, fmt, clusters=labels),
-            file_name=f"goyang-proposals.{fmt}", mime=mime, key=f"export_{fmt}", on_click="ignore",
-        )
+    if tab_table.open is not False:  # only the open tab runs
+        st.dataframe(review_table(frame, choices, lang()), hide_index=True, use_container_width=True)
+        st.subheader(tr("review.bulk.title"))
+        everything = st.checkbox(tr("review.bulk.all", n=len(frame)), key="bulk_all")
+        ids = list(frame["id"]) if everything else st.multiselect(tr("review.bulk.ids"), [int(i) for i in frame["id"]], key="bulk_ids")
+        to_status = st.selectbox(tr("review.bulk.to"), BULK_TARGETS, format_func=choices.statuses.get, key="bulk_to")
+        reason = st.text_input(tr("review.bulk.reason"), key="bulk_reason", max_chars=500)
+        if st.button(tr("review.bulk.apply"), key="bulk_apply"):
+            if not ids:
+                st.warning(tr("review.bulk.none"))
+            else:
+                change_status([int(i) for i in ids], to_status, reason)
+        st.subheader(tr("review.merge.title"))
+        st.caption(tr("review.merge.help"))
+        g1, g2 = st.columns(2)
+        loser = g1.number_input(tr("review.merge.loser"), min_value=1, step=1, value=None, key="merge_loser")
+        survivor = g2.number_input(tr("review.merge.survivor"), min_value=1, step=1, value=None, key="merge_survivor")
+        merge_reason = st.text_input(tr("review.merge.reason"), key="merge_reason", max_chars=500)
+        if st.button(tr("review.merge.apply"), key="merge_apply", disabled=loser is None or survivor is None):
+            try:
+                merge(store, actor, int(loser), int(survivor), merge_reason)
+            except Refusal as err:
+                show_refusal(err)
+            else:
+                st.session_state["flash_review_ok"] = tr("review.merge.done", loser=int(loser), survivor=int(survivor))
+                st.rerun()
+        st.subheader(tr("review.export"))
+        columns = st.columns(len(FORMATS))
+        for col, (fmt, mime) in zip(columns, FORMATS.items()):
+            col.download_button(
+                fmt.upper(), data=lambda fmt=fmt: review_export(store, actor, review_filter, fmt, clusters=labels),
+                file_name=f"goyang-proposals.{fmt}", mime=mime, key=f"export_{fmt}", on_click="ignore",
+            )
 
 # --- clusters ----------------------------------------------------------------
 with tab_clusters:
-    st.markdown(tr("review.cl.summary", n=result.n_clusters, noise=result.noise))
-    m = base_map(lang())
-    cluster_layer(result.cards, lang()).add_to(m)
-    show_map(m, "review_clusters_map", proposal_layer(result.frame, zoom=12, lang=lang(), max_features=5000))
-    if not result.cards:
-        st.info(tr("review.cl.none"))
-    for card in result.cards:
-        with st.expander(tr("review.cl.card", label=card.label, count=card.count, supports=card.supports)):
-            cats = ", ".join(f"{choices.categories.get(c, md(c))} {n}" for c, n in card.categories)
-            st.markdown(f"**{tr('review.cl.categories')}**: {cats}")
-            st.markdown(f"**{tr('review.cl.dongs')}**: {md(', '.join(name for _, name in card.districts))}")
-            st.markdown(f"**{tr('review.cl.legal_dongs')}**: {md(', '.join(name for _, name in card.legal_dongs))}")
-            st.markdown(f"**{tr('review.cl.hubs')}**: {md(', '.join(name for _, name in card.hubs))}")
-            st.markdown(tr("review.cl.cost", amount=f"{card.cost_total_krw:,}" if card.cost_total_krw is not None else "–"))
-            st.markdown(tr("review.cl.comments", n=card.comments))
-            st.markdown(f"**{tr('review.cl.words')}**: {md(', '.join(f'{w} ({n})' for w, n in card.words))}")
-            st.markdown(f"**{tr('review.cl.members')}**: {', '.join(f'#{i}' for i in card.proposal_ids)}")
-            b1, b2 = st.columns(2)
-            if b1.button(tr("review.cl.shortlist"), key=f"cl_shortlist_{card.label}"):
-                change_status(card.proposal_ids, "shortlisted", "")
-            if b2.button(tr("review.cl.filter"), key=f"cl_filter_{card.label}"):
-                st.session_state["rf_cluster_next"] = card.label
-                st.rerun()
+    if tab_clusters.open is not False:  # only the open tab runs
+        st.markdown(tr("review.cl.summary", n=result.n_clusters, noise=result.noise))
+        m = base_map(lang())
+        cluster_layer(result.cards, lang()).add_to(m)
+        shown = (result.params, lang(), tuple(zip(result.frame["id"], result.frame["status"], result.frame["cluster"])))
+        hull_bounds = tuple(shapely.union_all([c.hull for c in result.cards]).bounds) if result.cards else None
+        show_map(m, "review_clusters_map", shown, bounds=hull_bounds, feature_group=proposal_layer(result.frame, zoom=12, lang=lang(), max_features=5000))
+        if not result.cards:
+            st.info(tr("review.cl.none"))
+        for card in result.cards:
+            with st.expander(tr("review.cl.card", label=card.label, count=card.count, supports=card.supports)):
+                cats = ", ".join(f"{choices.categories.get(c, md(c))} {n}" for c, n in card.categories)
+                st.markdown(f"**{tr('review.cl.categories')}**: {cats}")
+                st.markdown(f"**{tr('review.cl.dongs')}**: {md(', '.join(name for _, name in card.districts))}")
+                st.markdown(f"**{tr('review.cl.legal_dongs')}**: {md(', '.join(name for _, name in card.legal_dongs))}")
+                st.markdown(f"**{tr('review.cl.hubs')}**: {md(', '.join(name for _, name in card.hubs))}")
+                st.markdown(tr("review.cl.cost", amount=f"{card.cost_total_krw:,}" if card.cost_total_krw is not None else "–"))
+                st.markdown(tr("review.cl.comments", n=card.comments))
+                st.markdown(f"**{tr('review.cl.words')}**: {md(', '.join(f'{w} ({n})' for w, n in card.words))}")
+                st.markdown(f"**{tr('review.cl.members')}**: {', '.join(f'#{i}' for i in card.proposal_ids)}")
+                b1, b2 = st.columns(2)
+                if b1.button(tr("review.cl.shortlist"), key=f"cl_shortlist_{card.label}"):
+                    change_status(card.proposal_ids, "shortlisted", "")
+                if b2.button(tr("review.cl.filter"), key=f"cl_filter_{card.label}"):
+                    st.session_state["rf_cluster_next"] = card.label
+                    st.rerun()
 
 # --- density raster -----------------------------------------------------------
 with tab_density:
-    d1, d2, d3 = st.columns(3)
-    cell = d1.number_input(tr("review.ds.cell"), min_value=10, max_value=5000, value=250, step=50, key="ds_cell")
-    method = d2.radio(tr("review.ds.method"), ["count", "kde"], format_func={v: tr(f"review.ds.method.{v}") for v in ("count", "kde")}.get, key="ds_method", horizontal=True)
-    bandwidth = d3.number_input(tr("review.ds.bandwidth"), min_value=10, max_value=10_000, value=500, step=50, key="ds_bandwidth", disabled=method != "kde")
-    if st.button(tr("review.ds.make"), key="ds_make"):
-        try:
-            made = density_raster(store, actor, review_filter, float(cell), method, float(bandwidth) if method == "kde" else None)
-        except Refusal as err:
-            show_refusal(err)
-        else:
-            st.session_state["review_density"] = made
-    made = st.session_state.get("review_density")
-    if made is not None and made.path.exists():
-        st.success(tr("review.ds.made", n=made.features, name=made.path.name))
-        m = base_map(lang())
-        if made.layer is not None:
-            overlay = folium_overlay(made.layer, lang=lang()).add_to(m)
-            OverlayLegend(raster_legend_html(made.layer, lang()), overlay, position="bottomright").add_to(m)
-        show_map(m, "review_density_map")
-        st.download_button(
-            tr("review.ds.download"), data=made.path.read_bytes(), file_name=made.path.name, mime="image/tiff", key="ds_download", on_click="ignore"
-        )
+    if tab_density.open is not False:  # only the open tab runs
+        d1, d2, d3 = st.columns(3)
+        cell = d1.number_input(tr("review.ds.cell"), min_value=10, max_value=5000, value=250, step=50, key="ds_cell")
+        method = d2.radio(tr("review.ds.method"), ["count", "kde"], format_func={v: tr(f"review.ds.method.{v}") for v in ("count", "kde")}.get, key="ds_method", horizontal=True)
+        bandwidth = d3.number_input(tr("review.ds.bandwidth"), min_value=10, max_value=10_000, value=500, step=50, key="ds_bandwidth", disabled=method != "kde")
+        if st.button(tr("review.ds.make"), key="ds_make"):
+            try:
+                made = density_raster(store, actor, review_filter, float(cell), method, float(bandwidth) if method == "kde" else None)
+            except Refusal as err:
+                show_refusal(err)
+            else:
+                st.session_state["review_density"] = made
+        made = st.session_state.get("review_density")
+        if made is not None and made.path.exists():
+            st.success(tr("review.ds.made", n=made.features, name=made.path.name))
+            m = base_map(lang())
+            if made.layer is not None:
+                overlay = folium_overlay(made.layer, lang=lang()).add_to(m)
+                OverlayLegend(raster_legend_html(made.layer, lang()), overlay, position="bottomright").add_to(m)
+            show_map(m, "review_density_map", (made.key, made.path.stat().st_mtime_ns, lang()))
+            st.download_button(
+                tr("review.ds.download"), data=made.path.read_bytes(), file_name=made.path.name, mime="image/tiff", key="ds_download", on_click="ignore"
+            )
 
 # --- aggregates by dong or H3 hexagon ----------------------------------------------
 with tab_areas:
-    a1, a2, a3, a4 = st.columns(4)
-    unit = a1.radio(tr("review.ch.unit"), ["dong", "h3"], format_func={u: tr(f"review.ch.unit.{u}") for u in ("dong", "h3")}.get, key="ch_unit")
-    measure = a2.selectbox(tr("review.ch.measure"), ["proposals", "supports", "per_1000"], format_func={v: tr(f"review.ch.measure.{v}") for v in ("proposals", "supports", "per_1000")}.get, key="ch_measure")
-    scheme = a3.selectbox(tr("review.ch.scheme"), list(SCHEMES), key="ch_scheme")
-    k = a4.slider(tr("review.ch.k"), min_value=2, max_value=9, value=5, key="ch_k")
-    resolution = st.slider(tr("review.ch.resolution"), min_value=6, max_value=9, value=8, key="ch_resolution") if unit == "h3" else None
-    try:
-        areas = by_dong(store, actor, review_filter) if unit == "dong" else by_hexagon(store, actor, review_filter, resolution=resolution)
-        m = base_map(lang())
-        classed_choropleth(
-            areas, measure, scheme=scheme, k=k, lang=lang(), name_column="name" if unit == "dong" else "h3",
-            title=tr(f"review.ch.measure.{measure}"),
-        ).add_to(m)
-    except Refusal as err:
-        show_refusal(err)
-    else:
-        show_map(m, "review_areas_map")
+    if tab_areas.open is not False:  # only the open tab runs
+        a1, a2, a3, a4 = st.columns(4)
+        unit = a1.radio(tr("review.ch.unit"), ["dong", "h3"], format_func={u: tr(f"review.ch.unit.{u}") for u in ("dong", "h3")}.get, key="ch_unit")
+        measure = a2.selectbox(tr("review.ch.measure"), ["proposals", "supports", "per_1000"], format_func={v: tr(f"review.ch.measure.{v}") for v in ("proposals", "supports", "per_1000")}.get, key="ch_measure")
+        scheme = a3.selectbox(tr("review.ch.scheme"), list(SCHEMES), key="ch_scheme")
+        k = a4.slider(tr("review.ch.k"), min_value=2, max_value=9, value=5, key="ch_k")
+        resolution = st.slider(tr("review.ch.resolution"), min_value=6, max_value=9, value=8, key="ch_resolution") if unit == "h3" else None
+        try:
+            areas = by_dong(store, actor, review_filter) if unit == "dong" else by_hexagon(store, actor, review_filter, resolution=resolution)
+            m = base_map(lang())
+            classed_choropleth(
+                areas, measure, scheme=scheme, k=k, lang=lang(), name_column="name" if unit == "dong" else "h3",
+                title=tr(f"review.ch.measure.{measure}"),
+            ).add_to(m)
+        except Refusal as err:
+            show_refusal(err)
+        else:
+            show_map(m, "review_areas_map", (unit, measure, scheme, k, resolution, lang(), tuple(areas[measure].fillna(-1))))
 
 # --- flags and moderation -----------------------------------------------------------
 with tab_flags:
-    moderation_queue(store, actor, result.frame)
+    if tab_flags.open is not False:  # only the open tab runs
+        moderation_queue(store, actor, result.frame)

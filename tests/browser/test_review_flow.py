@@ -68,7 +68,9 @@ def test_planner_filters_clusters_shortlists_and_downloads_the_raster(review_app
     try:
         s.sign_in("demo-planner")
         page = s.page
-        page.goto(f"{base}/review")
+        # through the sidebar: a new page load would be a new, signed-out session
+        page.get_by_role("link", name="검토 (도시계획가)", exact=True).click()
+        page.wait_for_url(lambda url: url.endswith("/review"), timeout=30_000)
         s.idle(1.5)
         page.get_by_text("제안 검토").first.wait_for(timeout=30_000)
         # filter: the environment & transport category only

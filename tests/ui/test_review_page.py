@@ -31,6 +31,15 @@ def statuses(store, ids):
         return [tx.proposals.get(i).status for i in ids]
 
 
+def open_tab(at, label, lang="ko"):
+    at.session_state[f"review_tab_{lang}"] = label
+    return at.run()
+
+
+def map_calls(fake_map, prefix):
+    return [c for c in fake_map.calls if str(c.get("key", "")).startswith(prefix)]
+
+
 def open_review(make_app, lang="ko"):
     at = make_app("demo-planner", lang=lang).run()
     at.switch_page(PAGE).run()
@@ -47,9 +56,11 @@ def test_planner_sees_the_whole_workspace(make_app, app_store, fake_map, lang):
     assert [t.label for t in at.tabs][:5] == (
         ["표", "군집", "밀도 지도", "지역별 통계", "신고·숨김"] if lang == "ko" else ["Table", "Clusters", "Density raster", "By area", "Flags and moderation"]
     )
-    keys = {c.get("key") for c in fake_map.calls}
-    assert {"review_clusters_map", "review_areas_map"} <= keys
     assert len(at.dataframe) >= 1 and len(at.dataframe[0].value) == n
+    assert not map_calls(fake_map, "review_clusters_map")  # only the open tab runs
+    open_tab(at, "군집" if lang == "ko" else "Clusters", lang)
+    assert not at.exception, at.exception
+    assert map_calls(fake_map, "review_clusters_map") and not at.dataframe
 
 
 def test_filter_then_bulk_status_change(make_app, app_store, group):
@@ -80,13 +91,17 @@ def test_cluster_card_shortlists_its_proposals(make_app, app_store, group):
     at.multiselect(key="bulk_ids").set_value(group).run()
     at.selectbox(key="bulk_to").set_value("under_review").run()
     at.button(key="bulk_apply").click().run()
+    open_tab(at, "군집")
+    call = map_calls(fake_map, "review_clusters_map")[-1]
+    lat, lon = call["center"]  # folium order: [lat, lon], on the cluster
+    assert abs(lat - LAT) < 0.01 and abs(lon - LON) < 0.01 and call["zoom"] >= 14
     card = next(e for e in at.expander if "제안 5건" in e.label)
     assert "숲길" in "\n".join(m.value for m in card.markdown)  # the most frequent words
     label = card.label.split("·")[0].split()[-1]
     at.button(key=f"cl_shortlist_{label}").click().run()
     assert not at.exception, at.exception
     assert statuses(app_store, group) == ["shortlisted"] * len(group)
-    # the cluster filter narrows the table to the cluster
+    # the cluster filter narrows the set to the cluster
     at.button(key=f"cl_filter_{label}").click().run()
     assert "거른 제안 5건" in text_of(at)
 
@@ -94,14 +109,15 @@ def test_cluster_card_shortlists_its_proposals(make_app, app_store, group):
 def test_density_raster_is_made_for_the_filtered_set(make_app, app_store, fake_map, group):
     at = open_review(make_app)
     at.multiselect(key="rf_categories").set_value(["environment"]).run()
+    open_tab(at, "밀도 지도")
     at.button(key="ds_make").click().run()
     assert not at.exception, at.exception
     made = at.session_state["review_density"]
     with app_store.transaction() as tx:
         n_env = len([p for p in tx.proposals.list(include_hidden=True) if p.category == "environment" and p.status != "withdrawn"])
     assert made.features == n_env and made.path.exists()
-    assert any(c.get("key") == "review_density_map" for c in fake_map.calls)
-    html = [c for c in fake_map.calls if c.get("key") == "review_density_map"][-1]["fig"].get_root().render()
+    assert map_calls(fake_map, "review_density_map")
+    html = map_calls(fake_map, "review_density_map")[-1]["fig"].get_root().render()
     assert "data:image/png;base64" in html  # the overlay is inline, no server needed
 
 
@@ -109,9 +125,12 @@ def test_areas_by_hexagon_and_a_bad_filter_period(make_app, fake_map):
     import datetime
 
     at = open_review(make_app)
+    open_tab(at, "지역별 통계")
+    dong_html = map_calls(fake_map, "review_areas_map")[-1]["fig"].get_root().render()
+    assert "행신1동" in dong_html
     at.radio(key="ch_unit").set_value("h3").run()
     assert not at.exception, at.exception
-    html = [c for c in fake_map.calls if c.get("key") == "review_areas_map"][-1]["fig"].get_root().render()
+    html = map_calls(fake_map, "review_areas_map")[-1]["fig"].get_root().render()
     assert "goyang-legend" in html or "legend" in html
     at.date_input(key="rf_period").set_value((datetime.date(2026, 5, 2), datetime.date(2026, 5, 1))).run()
     assert not at.exception
