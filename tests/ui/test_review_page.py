@@ -83,7 +83,7 @@ def test_filter_then_bulk_status_change(make_app, app_store, group):
     assert f"#{group[0]}" in text_of(at)
 
 
-def test_cluster_card_shortlists_its_proposals(make_app, app_store, group):
+def test_cluster_card_shortlists_its_proposals(make_app, app_store, fake_map, group):
     at = open_review(make_app)
     at.multiselect(key="rf_categories").set_value(["environment"]).run()
     at.number_input(key="rf_eps").set_value(100).run()
