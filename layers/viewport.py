@@ -64,3 +64,16 @@ def zoom_for_bounds(minx: float, miny: float, maxx: float, maxy: float, width_px
     z_lon = math.log2(width_px / 256 / lon_frac)
     z_lat = math.log2(height_px / 256 / lat_frac)
     return int(max(0, min(17, math.floor(min(z_lon, z_lat)))))
+
+
+def focus(m, bounds: tuple[float, float, float, float], width_px: int = 900, height_px: int = 520, max_zoom: int = 17) -> tuple[list[float], int]:
+    """Open the folium map ``m`` on a lon/lat box: sets its centre and zoom, returns them as ``([lat, lon], zoom)``.
+
+    The same values go to ``st_folium(center=..., zoom=...)``, which only moves a map that is already drawn.
+    """
+    west, south, east, north = bounds
+    center = [(south + north) / 2, (west + east) / 2]  # folium order: [lat, lon]
+    zoom = min(max_zoom, zoom_for_bounds(west, south, east, north, width_px=width_px, height_px=height_px))
+    m.location = center
+    m.options["zoom"] = zoom
+    return center, zoom

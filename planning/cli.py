@@ -2,7 +2,8 @@
 
 Commands print bilingual messages; exit status 0 on success, 1 on a bad
 command or a refused input, and for ``link`` 2 when some features were refused;
-``clusters`` and ``heatmap`` exit 2 on a bad file or parameter.
+``clusters`` and ``heatmap`` exit 2 on a bad file or parameter, ``meeting-packet`` on an unknown hub
+or meeting.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from geo.linking import link_geometries
 from geo.validation import validate_drawn_geometry
 from planning.clusters import add_clusters_parser
 from planning.heatmap import add_heatmap_parser
+from planning.packet import add_packet_parser
 
 LINK_COLUMNS = [
     "id",
@@ -269,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_allocate)
     add_clusters_parser(sub)
     add_heatmap_parser(sub)
+    add_packet_parser(sub)
     return p
 
 

@@ -44,6 +44,12 @@ INITIAL_STATUS = "submitted"
 FLAG_RESOLUTIONS: tuple[str, ...] = ("hidden", "dismissed")
 #: Phases of a participatory-budget cycle, in the order an admin moves through them.
 BUDGET_PHASES: tuple[str, ...] = ("proposals_open", "review", "assemblies", "voting", "allocation", "results")
+#: Kinds of co-governance meeting a hub centre holds.
+MEETING_KINDS: tuple[str, ...] = ("dong_group", "hub_meeting", "city_assembly")
+#: A meeting is prepared (draft), announced with its agenda (published), then held (minutes recorded).
+MEETING_STATUSES: tuple[str, ...] = ("draft", "published", "held")
+#: What a meeting decided about an agenda item.
+MEETING_DECISIONS: tuple[str, ...] = ("adopted", "rejected", "deferred", "merged")
 
 # Stable constraint and index names on both engines, so later migrations
 # (SQLite batch mode in particular) can refer to them by name.
@@ -476,3 +482,88 @@ class Notification(Base):
     params: Mapped[str] = mapped_column(Text, default="{}", comment="JSON text: the message's values")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HubCatchment(Base):
+    """An admin's explicit catchment: the administrative dong ``district_code`` belongs to hub ``hub_code``.
+
+    A hub with rows here serves exactly those dongs (and its own);
+    every other dong goes to the nearest hub (:mod:`planning.catchments`).
+    A dong is in at most one explicit list (it is the primary key).
+    """
+
+    __tablename__ = "hub_catchments"
+
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), primary_key=True)
+    hub_code: Mapped[str] = mapped_column(ForeignKey("centres.code"), index=True)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Meeting(Base):
+    """A co-governance meeting of a hub centre: when, where, what kind, and where it stands."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        CheckConstraint(_in("kind", MEETING_KINDS), name="kind"),
+        CheckConstraint(_in("status", MEETING_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_code: Mapped[str] = mapped_column(ForeignKey("centres.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="when the last minutes were recorded or the meeting was closed")
+
+
+class AgendaItem(Base):
+    """One item of a meeting's agenda: a proposal, or a snapshot of a cluster of proposals.
+
+    Exactly one of ``proposal_id`` and ``cluster_proposal_ids`` is set.
+    A cluster item keeps what the cluster was when the agenda was set (its
+    label, members as JSON text and a title): clusters are recomputed, the
+    agenda is not.
+    """
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "position"),
+        CheckConstraint("(proposal_id IS NULL) <> (cluster_proposal_ids IS NULL)", name="one_subject"),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    position: Mapped[int] = mapped_column(Integer, comment="1, 2, 3, ... in the meeting's order")
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    cluster_label: Mapped[int | None] = mapped_column(Integer)
+    cluster_title: Mapped[str | None] = mapped_column(String(200))
+    cluster_proposal_ids: Mapped[str | None] = mapped_column(Text, comment="JSON text: [proposal id, ...] of a cluster item")
+
+
+class Minutes(Base):
+    """What the meeting decided about one agenda item, with the vote count."""
+
+    __tablename__ = "minutes"
+    __table_args__ = (
+        CheckConstraint(_in("decision", MEETING_DECISIONS), name="decision"),
+        CheckConstraint("votes_for >= 0 AND votes_against >= 0 AND votes_abstain >= 0", name="votes_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id"), unique=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    merge_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    votes_for: Mapped[int] = mapped_column(Integer, default=0)
+    votes_against: Mapped[int] = mapped_column(Integer, default=0)
+    votes_abstain: Mapped[int] = mapped_column(Integer, default=0)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,8 +28,12 @@ from store.models import (
     BUDGET_PHASES,
     FLAG_RESOLUTIONS,
     INITIAL_STATUS,
+    MEETING_DECISIONS,
+    MEETING_KINDS,
+    MEETING_STATUSES,
     PROPOSAL_KINDS,
     ROLES,
+    AgendaItem,
     AllocationResult,
     Assembly,
     AssemblyEndorsement,
@@ -39,6 +43,9 @@ from store.models import (
     Comment,
     District,
     Flag,
+    HubCatchment,
+    Meeting,
+    Minutes,
     Notification,
     Proposal,
     Quota,
@@ -556,6 +563,8 @@ class Proposals(_Repository):
         *,
         exclude_statuses: Collection[str] = (),
         author_id: int | None = None,
+        ids: Collection[int] | None = None,
+        area: tuple[str, Collection[str]] | None = None,
     ) -> builtins.list[ProposalSummary]:
         """Proposals for the map with their support and comment counts, in one query.
 
@@ -574,6 +583,11 @@ class Proposals(_Repository):
             ``withdrawn``).
         author_id : int, optional
             Only this author's proposals.
+        ids : collection of int, optional
+            Only these proposals.
+        area : (hub code, district codes), optional
+            Only proposals linked to this hub or lying in one of these
+            budget districts (a hub's area).
 
         Returns
         -------
@@ -618,6 +632,11 @@ class Proposals(_Repository):
             stmt = stmt.where(Proposal.status.not_in(builtins.list(exclude_statuses)))
         if author_id is not None:
             stmt = stmt.where(Proposal.author_id == author_id)
+        if ids is not None:
+            stmt = stmt.where(Proposal.id.in_(sorted({int(i) for i in ids})))
+        if area is not None:
+            hub, districts = area
+            stmt = stmt.where((Proposal.hub_code == hub) | Proposal.district_code.in_(sorted(set(districts))))
         if limit is not None:
             stmt = stmt.limit(limit)
         return [
@@ -696,6 +715,17 @@ class Proposals(_Repository):
         self._session.execute(
             update(Proposal).where(Proposal.merged_into_id.in_(demo_ids), Proposal.is_demo.is_(False)).values(merged_into_id=None),
             execution_options={"synchronize_session": "fetch"},
+        )
+        # Meeting minutes keep their decision but lose a link to a demo
+        # proposal; agenda items of demo proposals go, with their minutes.
+        self._session.execute(
+            update(Minutes).where(Minutes.merge_into_id.in_(demo_ids)).values(merge_into_id=None),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        demo_items = select(AgendaItem.id).where(AgendaItem.proposal_id.in_(demo_ids)).scalar_subquery()
+        self._session.execute(delete(Minutes).where(Minutes.item_id.in_(demo_items)), execution_options={"synchronize_session": "fetch"})
+        self._session.execute(
+            delete(AgendaItem).where(AgendaItem.proposal_id.in_(demo_ids)), execution_options={"synchronize_session": "fetch"}
         )
         for child in (Support, Comment, StatusChange):
             self._session.execute(
@@ -1461,6 +1491,221 @@ class Notifications(_Repository):
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+# ---------------------------------------------------------------- meetings
+
+_MEETING_UPDATABLE = frozenset({"kind", "starts_at", "place", "title", "status", "notes", "published_at", "held_at"})
+
+
+class Catchments(_Repository):
+    """Admins' explicit hub catchments: which administrative dongs a hub serves."""
+
+    def list(self) -> builtins.list[HubCatchment]:
+        """Every explicit row, by hub code then district code."""
+        stmt = select(HubCatchment).order_by(HubCatchment.hub_code, HubCatchment.district_code)
+        return builtins.list(self._session.scalars(stmt))
+
+    def for_hub(self, hub_code: str) -> builtins.list[str]:
+        """The district codes of a hub's explicit list, ascending (empty when it has none)."""
+        stmt = select(HubCatchment.district_code).where(HubCatchment.hub_code == hub_code).order_by(HubCatchment.district_code)
+        return [str(c) for c in self._session.scalars(stmt)]
+
+    def replace(self, hub_code: str, district_codes: Iterable[str], set_by: int | None = None) -> builtins.list[str]:
+        """Make ``district_codes`` the hub's explicit list (replacing its earlier one); returns the codes stored.
+
+        A dong already in another hub's list fails with an ``IntegrityError``
+        (the dong is the primary key): the service checks first.
+        """
+        _check_code(hub_code, 10, "hub_code")
+        codes = sorted({_check_code(c, 10, "district_code") for c in district_codes})
+        self.clear(hub_code)
+        now = utcnow()
+        for code in codes:
+            self._session.add(HubCatchment(district_code=code, hub_code=hub_code, set_by=set_by, set_at=now))
+        self._session.flush()
+        return codes
+
+    def clear(self, hub_code: str) -> int:
+        """Remove a hub's explicit list (it goes back to the nearest-hub rule); returns how many rows went."""
+        result = self._session.execute(
+            delete(HubCatchment).where(HubCatchment.hub_code == hub_code), execution_options={"synchronize_session": "fetch"}
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class Meetings(_Repository):
+    """Co-governance meetings, their agenda items and minutes."""
+
+    def add(
+        self,
+        hub_code: str,
+        kind: str,
+        starts_at: datetime,
+        place: str,
+        title: str = "",
+        created_by: int | None = None,
+        notes: str = "",
+    ) -> Meeting:
+        """Store a new meeting in ``draft``; :class:`NotFound` for an unknown hub centre."""
+        _check_code(hub_code, 10, "hub_code")
+        if kind not in MEETING_KINDS:
+            raise ValueError(f"kind must be one of {MEETING_KINDS}, got {kind!r}")
+        if self._session.get(Centre, hub_code) is None:
+            raise NotFound("centre", hub_code)
+        meeting = Meeting(
+            hub_code=hub_code,
+            kind=kind,
+            starts_at=starts_at,
+            place=place,
+            title=title,
+            status=MEETING_STATUSES[0],
+            notes=notes,
+            created_by=created_by,
+            created_at=utcnow(),
+        )
+        self._session.add(meeting)
+        self._session.flush()
+        return meeting
+
+    def get(self, meeting_id: int, for_update: bool = False) -> Meeting | None:
+        """The meeting with this id, or None; ``for_update`` locks its row until the transaction ends."""
+        if for_update:
+            return self._session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
+        return self._session.get(Meeting, meeting_id)
+
+    def list(
+        self,
+        hub_codes: Collection[str] | None = None,
+        statuses: Collection[str] | None = None,
+        starts_from: datetime | None = None,
+    ) -> builtins.list[Meeting]:
+        """Meetings matching every filter given (of these hubs, in these statuses, starting at or after ``starts_from``), by start time then id."""
+        stmt = select(Meeting).order_by(Meeting.starts_at, Meeting.id)
+        if hub_codes is not None:
+            stmt = stmt.where(Meeting.hub_code.in_(builtins.list(hub_codes)))
+        if statuses is not None:
+            stmt = stmt.where(Meeting.status.in_(builtins.list(statuses)))
+        if starts_from is not None:
+            stmt = stmt.where(Meeting.starts_at >= starts_from)
+        return builtins.list(self._session.scalars(stmt))
+
+    def update(self, meeting_id: int, **fields: Any) -> Meeting:
+        """Change some columns of a meeting (not its hub or creator); :class:`NotFound` if unknown."""
+        unknown = set(fields) - _MEETING_UPDATABLE
+        if unknown:
+            raise TypeError(f"these meetings fields cannot be changed: {sorted(unknown)}")
+        if "kind" in fields and fields["kind"] not in MEETING_KINDS:
+            raise ValueError(f"kind must be one of {MEETING_KINDS}, got {fields['kind']!r}")
+        if "status" in fields and fields["status"] not in MEETING_STATUSES:
+            raise ValueError(f"status must be one of {MEETING_STATUSES}, got {fields['status']!r}")
+        meeting = self._session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFound("meeting", meeting_id)
+        for name, value in fields.items():
+            setattr(meeting, name, value)
+        self._session.flush()
+        return meeting
+
+    def delete(self, meeting_id: int) -> None:
+        """Delete a meeting with its agenda and minutes; :class:`NotFound` if unknown."""
+        meeting = self._session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFound("meeting", meeting_id)
+        items = select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id).scalar_subquery()
+        self._session.execute(delete(Minutes).where(Minutes.item_id.in_(items)), execution_options={"synchronize_session": "fetch"})
+        self._session.execute(delete(AgendaItem).where(AgendaItem.meeting_id == meeting_id), execution_options={"synchronize_session": "fetch"})
+        self._session.delete(meeting)
+        self._session.flush()
+
+    def items(self, meeting_id: int) -> builtins.list[AgendaItem]:
+        """The meeting's agenda, by position."""
+        stmt = select(AgendaItem).where(AgendaItem.meeting_id == meeting_id).order_by(AgendaItem.position)
+        return builtins.list(self._session.scalars(stmt))
+
+    def item(self, item_id: int) -> AgendaItem | None:
+        """One agenda item, or None."""
+        return self._session.get(AgendaItem, item_id)
+
+    def replace_agenda(self, meeting_id: int, items: Iterable[Mapping[str, Any]]) -> builtins.list[AgendaItem]:
+        """Replace the whole agenda (and any minutes of the old one) with ``items``, numbered 1, 2, 3, ...
+
+        Each item is ``{"proposal_id": id}`` or ``{"cluster_proposal_ids": [ids],
+        "cluster_label": int or None, "cluster_title": str}``; the member ids
+        are stored as JSON text, ascending.
+        """
+        if self._session.get(Meeting, meeting_id) is None:
+            raise NotFound("meeting", meeting_id)
+        old = select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id).scalar_subquery()
+        self._session.execute(delete(Minutes).where(Minutes.item_id.in_(old)), execution_options={"synchronize_session": "fetch"})
+        self._session.execute(delete(AgendaItem).where(AgendaItem.meeting_id == meeting_id), execution_options={"synchronize_session": "fetch"})
+        self._session.flush()
+        stored = []
+        for position, item in enumerate(items, start=1):
+            members = item.get("cluster_proposal_ids")
+            if (item.get("proposal_id") is None) == (members is None):
+                raise ValueError("an agenda item has exactly one of proposal_id and cluster_proposal_ids")
+            row = AgendaItem(
+                meeting_id=meeting_id,
+                position=position,
+                proposal_id=None if item.get("proposal_id") is None else int(item["proposal_id"]),
+                cluster_label=None if item.get("cluster_label") is None else int(item["cluster_label"]),
+                cluster_title=item.get("cluster_title") if members is not None else None,
+                cluster_proposal_ids=None if members is None else json.dumps(sorted({int(i) for i in members})),
+            )
+            self._session.add(row)
+            stored.append(row)
+        self._session.flush()
+        return stored
+
+    def minutes(self, meeting_id: int) -> dict[int, Minutes]:
+        """``{item_id: minutes}`` of the meeting's items that have minutes."""
+        stmt = select(Minutes).join(AgendaItem, AgendaItem.id == Minutes.item_id).where(AgendaItem.meeting_id == meeting_id)
+        return {int(m.item_id): m for m in self._session.scalars(stmt)}
+
+    def add_minutes(
+        self,
+        item_id: int,
+        decision: str,
+        note: str = "",
+        votes_for: int = 0,
+        votes_against: int = 0,
+        votes_abstain: int = 0,
+        merge_into_id: int | None = None,
+        recorded_by: int | None = None,
+    ) -> Minutes:
+        """Store the minutes of one agenda item (at most one per item: a second fails on the unique key)."""
+        if decision not in MEETING_DECISIONS:
+            raise ValueError(f"decision must be one of {MEETING_DECISIONS}, got {decision!r}")
+        row = Minutes(
+            item_id=item_id,
+            decision=decision,
+            note=note,
+            votes_for=int(votes_for),
+            votes_against=int(votes_against),
+            votes_abstain=int(votes_abstain),
+            merge_into_id=merge_into_id,
+            recorded_by=recorded_by,
+            recorded_at=utcnow(),
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row
+
+    def on_agenda(self, proposal_ids: Iterable[int]) -> dict[int, builtins.list[int]]:
+        """``{proposal_id: [meeting id, ...]}``: the meetings whose agenda names each proposal as a proposal item."""
+        ids = {int(i) for i in proposal_ids}
+        if not ids:
+            return {}
+        stmt = (
+            select(AgendaItem.proposal_id, AgendaItem.meeting_id)
+            .where(AgendaItem.proposal_id.in_(ids))
+            .order_by(AgendaItem.proposal_id, AgendaItem.meeting_id)
+        )
+        out: dict[int, builtins.list[int]] = {}
+        for pid, mid in self._session.execute(stmt):
+            out.setdefault(int(pid), []).append(int(mid))
+        return out
+
+
 class UnitOfWork:
     """One transaction's view of the store, with a repository per table.
 
@@ -1488,6 +1733,8 @@ class UnitOfWork:
         self.results = Results(session)
         self.flags = Flags(session)
         self.notifications = Notifications(session)
+        self.catchments = Catchments(session)
+        self.meetings = Meetings(session)
         self.analysis = Analysis(session)
 
     def lock_resident(self, resident_id: int) -> None:

@@ -9,13 +9,13 @@ import streamlit_folium
 
 from geo.errors import Refusal
 from layers.draw import latest_drawing, village_draw_control
+from layers.rasters import RasterRegistry
 from planning.geography import centres_frame, set_hub
 from planning.hub_suggestion import adopt_suggestion, centres_with_voters, evaluate_hubs, suggest_hubs
 from planning.reference_layers import remove_raster, upload_raster
 from planning.villages import add_village, delete_village, import_villages, villages_frame
-from ui.context import current_actor, get_store, lang, show_refusal, tr
-from layers.rasters import RasterRegistry
 from settings import raster_dir
+from ui.context import current_actor, get_store, lang, show_refusal, tr
 from ui.mapdata import base_map, cached_villages, hub_codes, raster_layers
 
 store = get_store()

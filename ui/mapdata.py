@@ -12,12 +12,12 @@ import streamlit as st
 from layers.basemap import BaseMapData, base_map_data, goyang_base_map, village_data
 from layers.legend import Legend, OverlayLegend
 from layers.proposals import legend_entries_for_proposals
-from planning.i18n import t
 from layers.rasters import RasterLayer, RasterRegistry, folium_overlay
 from layers.rasters import legend_html as raster_legend_html
 from planning.geography import centres_frame, districts_frame
-from planning.villages import villages_frame
+from planning.i18n import t
 from planning.proposals import map_frame
+from planning.villages import villages_frame
 from settings import get_settings, raster_dir
 from ui.context import get_store
 

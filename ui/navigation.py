@@ -11,6 +11,7 @@ def pages_for(actor: Actor) -> dict[str, list]:
     """The navigation sections for ``actor``: residents' pages for all, staff pages by role."""
     residents = [st.Page("ui/map_page.py", title=tr("nav.map"), icon=":material/map:", url_path="map", default=True)]
     residents.append(st.Page("ui/budget_page.py", title=tr("nav.budget"), icon=":material/savings:", url_path="budget"))
+    residents.append(st.Page("ui/public_meetings_page.py", title=tr("nav.public_meetings"), icon=":material/event:", url_path="meetings-calendar"))
     if actor.id is not None:
         residents.append(st.Page("ui/mine_page.py", title=tr("nav.my_proposals"), icon=":material/edit_note:", url_path="mine"))
         residents.append(st.Page("ui/account_page.py", title=tr("nav.account"), icon=":material/person:", url_path="account"))
@@ -22,6 +23,7 @@ def pages_for(actor: Actor) -> dict[str, list]:
         staff.append(st.Page("ui/budget_review_page.py", title=tr("nav.budget_review"), icon=":material/fact_check:", url_path="budget-review"))
     if actor.role in ("centre_staff", "admin"):
         staff.append(st.Page("ui/meetings_page.py", title=tr("nav.meetings"), icon=":material/groups:", url_path="meetings"))
+        staff.append(st.Page("ui/presentation_page.py", title=tr("nav.presentation"), icon=":material/slideshow:", url_path="present"))
         staff.append(st.Page("ui/assemblies_page.py", title=tr("nav.assemblies"), icon=":material/how_to_vote:", url_path="assemblies"))
     if actor.role == "admin":
         staff.append(st.Page("ui/admin_page.py", title=tr("nav.admin"), icon=":material/settings:", url_path="admin"))

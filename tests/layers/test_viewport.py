@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from layers.viewport import snap_bbox, viewport_from_result, zoom_for_bounds
@@ -29,3 +31,15 @@ def test_zoom_for_bounds():
     city = zoom_for_bounds(126.67, 37.57, 126.99, 37.75)  # all of Goyang
     dong = zoom_for_bounds(126.82, 37.65, 126.84, 37.67)  # one dong
     assert 10 <= city <= 12 and dong > city and dong <= 17
+
+
+def test_focus_opens_the_map_on_a_box_in_folium_order():
+    import folium
+
+    from layers.viewport import focus
+
+    m = folium.Map(location=[37.65, 126.83], zoom_start=11, tiles=None)
+    center, zoom = focus(m, (126.830, 37.630, 126.840, 37.636), width_px=1200, height_px=560)
+    assert center == pytest.approx([37.633, 126.835]) and 14 <= zoom <= 17  # [lat, lon]
+    html = m.get_root().render()
+    assert f'"zoom": {zoom}' in html and f"center: {json.dumps(center)}" in html

@@ -58,7 +58,9 @@ def test_map_page_runs_for_every_role(make_app, fake_map, user, staff_pages):
         (None, "ui/account_page.py", "로그인"),
         ("demo-resident", "ui/account_page.py", "로그아웃"),
         ("demo-planner", "ui/review_page.py", "제안 검토"),
-        ("demo-centre", "ui/meetings_page.py", "#6"),
+        ("demo-centre", "ui/meetings_page.py", "권역"),
+        (None, "ui/public_meetings_page.py", "회의 일정"),
+        ("demo-centre", "ui/presentation_page.py", "발표 모드"),
         ("demo-admin", "ui/admin_page.py", "거점 지정"),
     ],
 )
@@ -72,7 +74,7 @@ def test_each_page_for_its_roles(make_app, user, page, expect):
 
 @pytest.mark.parametrize(
     "user, page",
-    [(None, "ui/mine_page.py"), (None, "ui/admin_page.py"), ("demo-resident", "ui/admin_page.py"), ("demo-planner", "ui/meetings_page.py"),
+    [(None, "ui/mine_page.py"), (None, "ui/admin_page.py"), ("demo-resident", "ui/admin_page.py"), ("demo-planner", "ui/meetings_page.py"), ("demo-resident", "ui/presentation_page.py"),
      ("demo-centre", "ui/review_page.py"), ("demo-resident", "ui/review_page.py")],
 )
 def test_pages_are_not_offered_outside_their_roles(make_app, user, page):
@@ -241,11 +243,14 @@ def test_admin_changes_a_hub(make_app, app_store):
 
 
 ROLE_PAGES = {
-    None: ["ui/map_page.py", "ui/account_page.py"],
-    "demo-resident": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py"],
+    None: ["ui/map_page.py", "ui/account_page.py", "ui/public_meetings_page.py"],
+    "demo-resident": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/public_meetings_page.py"],
     "demo-planner": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/review_page.py"],
-    "demo-centre": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/meetings_page.py"],
-    "demo-admin": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/review_page.py", "ui/meetings_page.py", "ui/admin_page.py"],
+    "demo-centre": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/meetings_page.py", "ui/presentation_page.py"],
+    "demo-admin": [
+        "ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/review_page.py", "ui/meetings_page.py",
+        "ui/presentation_page.py", "ui/admin_page.py",
+    ],
 }
 
 
