@@ -590,6 +590,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "public_mtg.title": ("회의 일정", "Upcoming meetings"),
     "public_mtg.mine_or_all": ("우리 동네 거점 (로그인하지 않았으면 전체)", "My hub (all hubs when signed out)"),
     "public_mtg.none": ("다가오는 공개 회의가 없습니다.", "There are no upcoming public meetings."),
+    "admin.catchments": ("거점 권역", "Hub catchments"),
+    "admin.catchments.help": (
+        "각 행정동은 자기 주민센터에서 가장 가까운 거점 주민센터의 권역에 속합니다. 거점마다 행정동 목록을 직접 정할 수도 있습니다.",
+        "Each dong belongs to the hub nearest to its own centre. An admin may set a hub's list of dongs instead.",
+    ),
+    "admin.catchments.dongs": ("권역 행정동", "Catchment dongs"),
+    "admin.catchments.save": ("권역 저장", "Save catchment"),
+    "admin.catchments.saved": ("권역을 저장했습니다.", "The catchment was saved."),
+    "admin.catchments.clear": ("직접 지정 해제 (가까운 거점 규칙으로)", "Clear (back to the nearest-hub rule)"),
 }
 
 

@@ -10,7 +10,8 @@ import streamlit_folium
 from geo.errors import Refusal
 from layers.draw import latest_drawing, village_draw_control
 from layers.rasters import RasterRegistry
-from planning.geography import centres_frame, set_hub
+from planning.catchments import catchment_names, catchment_of, clear_catchment, hub_choices, is_explicit, set_catchment
+from planning.geography import centres_frame, district_choices, set_hub
 from planning.hub_suggestion import adopt_suggestion, centres_with_voters, evaluate_hubs, suggest_hubs
 from planning.reference_layers import remove_raster, upload_raster
 from planning.villages import add_village, delete_village, import_villages, villages_frame
@@ -25,7 +26,7 @@ if actor.role != "admin":
     st.error(tr("admin.only"))
     st.stop()
 
-hubs_tab, villages_tab, rasters_tab = st.tabs([tr("admin.hubs"), tr("admin.villages"), tr("admin.rasters")])
+hubs_tab, catchments_tab, villages_tab, rasters_tab = st.tabs([tr("admin.hubs"), tr("admin.catchments"), tr("admin.villages"), tr("admin.rasters")])
 
 with hubs_tab:
     st.caption(tr("admin.hubs.help"))
@@ -161,3 +162,32 @@ with rasters_tab:
             else:
                 raster_layers.clear()
                 st.rerun()
+
+with catchments_tab:
+    st.caption(tr("admin.catchments.help"))
+    hub_names = hub_choices(store)
+    overview = catchment_names(store)
+    st.dataframe(
+        [{tr("mtg.hub"): hub_names.get(h, h), tr("admin.catchments.dongs"): ", ".join(names)} for h, names in overview.items()],
+        hide_index=True,
+    )
+    chosen_hub = st.selectbox(tr("mtg.hub"), list(hub_names), format_func=hub_names.get, key="catchment_hub")
+    dongs = district_choices(store)
+    picked_dongs = st.multiselect(
+        tr("admin.catchments.dongs"), list(dongs), default=catchment_of(store, chosen_hub), format_func=dongs.get, key=f"catchment_dongs_{chosen_hub}"
+    )
+    k1, k2 = st.columns(2)
+    if k1.button(tr("admin.catchments.save"), key="catchment_save", type="primary"):
+        try:
+            set_catchment(store, actor, chosen_hub, picked_dongs)
+        except Refusal as err:
+            show_refusal(err)
+        else:
+            st.success(tr("admin.catchments.saved"))
+    if k2.button(tr("admin.catchments.clear"), key="catchment_clear", disabled=not is_explicit(store, chosen_hub)):
+        try:
+            clear_catchment(store, actor, chosen_hub)
+        except Refusal as err:
+            show_refusal(err)
+        else:
+            st.rerun()

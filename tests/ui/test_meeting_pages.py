@@ -110,3 +110,19 @@ def test_presentation_without_meetings_says_so(make_app):
     at.switch_page("ui/presentation_page.py").run()
     assert not at.exception, at.exception
     assert "공개된 다가오는 회의가 없습니다." in text_of(at)
+
+
+def test_admin_sets_and_clears_a_hub_catchment(make_app, app_store):
+    from planning.catchments import catchment_of, is_explicit
+
+    at = make_app("demo-admin").run()
+    at.switch_page("ui/admin_page.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="catchment_hub").set_value(HUB).run()
+    before = catchment_of(app_store, HUB)
+    at.multiselect(key=f"catchment_dongs_{HUB}").set_value(before[:1]).run()
+    at.button(key="catchment_save").click().run()
+    assert not at.exception, at.exception
+    assert is_explicit(app_store, HUB) and catchment_of(app_store, HUB) == sorted(set(before[:1]) | {HUB})
+    at.button(key="catchment_clear").click().run()
+    assert not is_explicit(app_store, HUB) and catchment_of(app_store, HUB) == before
