@@ -548,7 +548,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "mtg.status.draft": ("준비 중", "draft"),
     "mtg.status.published": ("공개", "published"),
     "mtg.status.held": ("개최됨", "held"),
-    "mtg.facts": ("{kind} · {when} · {place}", "{kind} · {when} · {place}"),
+    "mtg.facts": ("{kind} · {when} · 장소: {place}", "{kind} · {when} · place: {place}"),
     "mtg.agenda": ("안건", "Agenda"),
     "mtg.supports": ("공감 {n}", "{n} supports"),
     "mtg.sort": ("정렬", "Sort by"),
