@@ -98,6 +98,30 @@ def running_app(tmp: Path, database_url: str, demo_proposals: int = 80):
                 proc.wait(timeout=5)
 
 
+@contextlib.contextmanager
+def own_app(tmp_path_factory: pytest.TempPathFactory, name: str, demo_proposals: int = 20):
+    """An app with its own SQLite database, for tests that change what others rely on:
+    yields ``(base URL, store on that database)``."""
+    from store import Store
+
+    tmp = tmp_path_factory.mktemp(name)
+    url = f"sqlite:///{tmp / 'app.sqlite3'}"
+    with running_app(tmp, url, demo_proposals=demo_proposals) as base:
+        store = Store.open(url, migrate=False)
+        try:
+            yield base, store
+        finally:
+            store.dispose()
+
+
+def actor_named(store, username: str):
+    """The actor of a (demo) account."""
+    from planning.auth import actor_for
+
+    with store.transaction() as tx:
+        return actor_for(store, tx.residents.by_username(username).id)
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory, app_database_url: str):
     """Base URL of the app shared by the browser tests (its database: ``app_database_url``)."""

@@ -10,7 +10,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-from planning.auth import actor_for
 from planning.budget import (
     advance_phase,
     create_cycle,
@@ -21,8 +20,8 @@ from planning.budget import (
     set_quotas_by_rule,
 )
 from planning.proposals import submit_proposal
-from store import Store
-from tests.browser.conftest import running_app
+from tests.browser.conftest import actor_named as actor
+from tests.browser.conftest import own_app
 
 pytestmark = pytest.mark.browser
 
@@ -35,19 +34,9 @@ LON, LAT = 126.833004, 37.622148
 
 @pytest.fixture(scope="module")
 def budget_app(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("budget-app")
-    url = f"sqlite:///{tmp / 'app.sqlite3'}"
-    with running_app(tmp, url, demo_proposals=20) as base:
-        store = Store.open(url, migrate=False)
-        try:
-            yield base, store
-        finally:
-            store.dispose()
+    with own_app(tmp_path_factory, "budget-app", demo_proposals=20) as app:
+        yield app
 
-
-def actor(store, username):
-    with store.transaction() as tx:
-        return actor_for(store, tx.residents.by_username(username).id)
 
 
 def test_resident_votes_within_the_quota_and_sees_the_result(budget_app, chromium_browser, artifacts_dir):

@@ -12,8 +12,7 @@ from shapely.geometry import Point
 
 from planning.auth import actor_for
 from planning.meetings import create_meeting, kst_datetime, publish_meeting, set_agenda
-from store import Store
-from tests.browser.conftest import running_app
+from tests.browser.conftest import own_app
 from tests.browser.test_residents_flow import MAP_IFRAME, Session
 
 pytestmark = pytest.mark.browser
@@ -24,14 +23,8 @@ LON, LAT = 126.8330, 37.6340
 
 @pytest.fixture(scope="module")
 def meeting_app(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("meeting-app")
-    url = f"sqlite:///{tmp / 'app.sqlite3'}"
-    with running_app(tmp, url, demo_proposals=20) as base:
-        store = Store.open(url, migrate=False)
-        try:
-            yield base, store
-        finally:
-            store.dispose()
+    with own_app(tmp_path_factory, "meeting-app", demo_proposals=20) as app:
+        yield app
 
 
 def a_published_meeting(store) -> tuple[int, list[int]]:

@@ -11,11 +11,10 @@ import time
 import pytest
 import rasterio
 
-from planning.auth import actor_for
 from planning.proposals import submit_proposal
 from planning.review import ReviewFilter, review_frame
-from store import Store
-from tests.browser.conftest import running_app
+from tests.browser.conftest import actor_named as actor
+from tests.browser.conftest import own_app
 from tests.browser.test_residents_flow import Session
 
 pytestmark = pytest.mark.browser
@@ -26,19 +25,9 @@ GROUP = [(LON + dx * 0.0004, LAT + dy * 0.0003) for dx, dy in [(0, 0), (1, 0), (
 
 @pytest.fixture(scope="module")
 def review_app(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("review-app")
-    url = f"sqlite:///{tmp / 'app.sqlite3'}"
-    with running_app(tmp, url, demo_proposals=30) as base:
-        store = Store.open(url, migrate=False)
-        try:
-            yield base, store
-        finally:
-            store.dispose()
+    with own_app(tmp_path_factory, "review-app", demo_proposals=30) as app:
+        yield app
 
-
-def actor(store, username):
-    with store.transaction() as tx:
-        return actor_for(store, tx.residents.by_username(username).id)
 
 
 def statuses(store, ids):
