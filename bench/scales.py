@@ -25,6 +25,17 @@ class Scale:
         Stop repeating a measurement once its runs took this long together.
     db : {"postgis", "sqlite"}
         Database engine of the map benchmark.
+    clustering_sizes : tuple of int
+        Numbers of generated features clustered by :mod:`bench.clustering`.
+    concurrency_users : tuple of int
+        Numbers of simulated residents acting at once in :mod:`bench.concurrency`.
+    concurrency_actions : int
+        Actions (submit, support, vote) each simulated resident performs.
+    browser_proposals : int
+        Stored proposals for the real-browser latency and memory benchmark
+        (:mod:`bench.browser`); 0 skips it.
+    browser_sessions : int
+        Real browser sessions acting at once against the running app.
     """
 
     name: str
@@ -34,13 +45,19 @@ class Scale:
     repeats: int = 3
     budget_s: float = 6.0
     db: str = "postgis"
+    clustering_sizes: tuple[int, ...] = (10_000, 100_000)
+    concurrency_users: tuple[int, ...] = (8, 32)
+    concurrency_actions: int = 20
+    browser_proposals: int = 100_000
+    browser_sessions: int = 3
 
 
 SCALES: dict[str, Scale] = {
     # The naive 100k map alone takes ~3 minutes (city zoom, one rerun): full scale only.
     "quick": Scale("quick", linking_sizes=(10_000, 100_000), map_sizes=(1_000, 10_000, 100_000), naive_max=10_000),
     "full": Scale("full", linking_sizes=(10_000, 100_000, 1_000_000), map_sizes=(1_000, 10_000, 100_000), naive_max=100_000,
-                  repeats=5, budget_s=30.0),
+                  repeats=5, budget_s=30.0,
+                  concurrency_users=(8, 32, 64), concurrency_actions=40, browser_sessions=5),
 }
 
 
