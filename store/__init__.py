@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
 
 from store.engine import make_engine
+from store.versions import raise_versions, read_versions, track_writes
 from store.errors import AlreadySupported, NotFound, UsernameTaken
 from store.models import (
     BUDGET_PHASES,
@@ -85,6 +86,7 @@ class Store:
         self._engine = engine
         # Objects must stay readable after their transaction: pages render them.
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        track_writes(self._sessions)
 
     @classmethod
     def open(cls, url: str | URL | None = None, migrate: bool = True) -> Store:
@@ -125,6 +127,20 @@ class Store:
         """A unit of work in one transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions() as session, session.begin():
             yield UnitOfWork(session)
+            raise_versions(session)
+
+    def data_versions(self, *tables: str) -> tuple[int, ...] | dict[str, int]:
+        """The tables' change counters (:mod:`store.versions`): a cache key that any writer invalidates.
+
+        With table names: their counters as a tuple, in the order given (0 for
+        a table never written); without: every counter as ``{name: version}``.
+        One small query; read it before the data you cache.
+        """
+        with self._sessions() as session:
+            versions = read_versions(session)
+        if not tables:
+            return versions
+        return tuple(versions.get(name, 0) for name in tables)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

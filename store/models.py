@@ -567,3 +567,18 @@ class Minutes(Base):
     votes_abstain: Mapped[int] = mapped_column(Integer, default=0)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DataVersion(Base):
+    """A counter per table, raised by every transaction that wrote to the table.
+
+    Caches key on these counters (:meth:`store.Store.data_versions`), so a
+    change made by any process sharing the database invalidates exactly the
+    cached results that read the changed tables. The store raises them itself
+    at commit (:mod:`store.versions`); nothing else writes here.
+    """
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True, comment="table name")
+    version: Mapped[int] = mapped_column(BigInteger, default=0, comment="raised by one for every committed transaction that wrote the table")

@@ -97,6 +97,7 @@ def test_migrations_form_one_line_of_history() -> None:
     assert script.get_revision("0003").down_revision == "0002"
     assert script.get_revision("0004").down_revision == "0003"
     assert script.get_revision("0005").down_revision == "0004"
+    assert script.get_revision("0006").down_revision == "0005"
 
 
 def test_0002_upgrades_a_database_with_data_and_keeps_it(store_url: str) -> None:
