@@ -57,7 +57,8 @@ import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
-from geo.crs import folium_latlon, lonlat_to_metric, metric_to_lonlat, to_metric, to_storage
+from geo.crs import folium_latlon, metric_to_lonlat, to_metric, to_storage
+from geo.grid import coarsen, lonlat_grid_sums
 from layers.escape import escape_map_text
 from layers.legend import LegendEntry
 from planning.categories import categories
@@ -607,9 +608,9 @@ def cluster_points(
 
     Notes
     -----
-    Cells are squares of a fixed grid in EPSG:5179 (anchored at the CRS
-    origin, so panning does not move them); a cluster sits at the mean of
-    its members' points, largest clusters first.
+    Cells are squares of a fixed grid in EPSG:5179 (:mod:`geo.grid`, anchored
+    at the CRS origin, so panning does not move them); a cluster sits at the
+    mean of its members' points, largest clusters first.
     """
     geoms = np.asarray(geoms, dtype=object)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -617,20 +618,26 @@ def cluster_points(
         return []
     reps = shapely.point_on_surface(geoms[keep])
     lon, lat = shapely.get_x(reps), shapely.get_y(reps)
-    x, y = lonlat_to_metric(lon, lat)
     cell = cluster_cell_m(zoom, float(np.median(lat)), cluster_px)
-    while True:
-        ij = np.column_stack([np.floor(x / cell), np.floor(y / cell)]).astype(np.int64)
-        cells, inverse = np.unique(ij, axis=0, return_inverse=True)
-        if len(cells) <= max_clusters:
-            break
-        cell *= 2.0
-    inverse = inverse.ravel()
-    counts = np.bincount(inverse)
-    cx = np.bincount(inverse, weights=x) / counts
-    cy = np.bincount(inverse, weights=y) / counts
-    clon, clat = metric_to_lonlat(cx, cy)
-    order = np.argsort(-counts, kind="stable")
+    return clusters_from_cells(lonlat_grid_sums(lon, lat, cell), max_clusters=max_clusters)
+
+
+def clusters_from_cells(cells: np.ndarray, *, max_clusters: int = 2000) -> list[list[Any]]:
+    """``[lat, lon, count, radius_px, label]`` per cell of grid sums (:func:`geo.grid.grid_sums`), largest first.
+
+    Cells are merged into cells of twice the side (:func:`geo.grid.coarsen`)
+    until at most ``max_clusters`` remain; a cluster sits at the mean of its
+    members' points. The sums may come from numpy or from the database
+    (``tx.proposals.grid_cells``): both give the same clusters.
+    """
+    cells = np.asarray(cells, dtype=float).reshape(-1, 5)
+    while len(cells) > max(1, max_clusters):
+        cells = coarsen(cells)
+    if not len(cells):
+        return []
+    counts = cells[:, 2]
+    clon, clat = metric_to_lonlat(cells[:, 3] / counts, cells[:, 4] / counts)
+    order = np.lexsort((cells[:, 1], cells[:, 0], -counts))
     points = []
     for c in order:
         n = int(counts[c])
@@ -661,6 +668,7 @@ def proposal_layer(
     cluster_px: float = 40.0,
     max_clusters: int = 2000,
     renderer: Renderer = "svg",
+    clusters: list[list[Any]] | None = None,
 ) -> folium.FeatureGroup:
     """The proposals as a ``folium.FeatureGroup`` for ``st_folium(feature_group_to_add=...)``.
 
@@ -689,6 +697,10 @@ def proposal_layer(
         Cluster cell side in pixels, and the most clusters sent (see :func:`cluster_points`).
     renderer : {"svg", "canvas"}
         ``"canvas"`` only on maps without interactive layers below (see the module docstring).
+    clusters : list, optional
+        Clusters already counted (:func:`clusters_from_cells`, e.g. by the
+        database when the view holds too many proposals to fetch): drawn as
+        the clustered form; ``frame`` then only needs the selected proposal.
 
     Returns
     -------
@@ -732,7 +744,7 @@ def proposal_layer(
             f["properties"] = {"i": f["properties"]["i"]}  # the halo needs no text
         ProposalGeoJson(halo_data, halo, pane=PANE_HALO, z_index=Z_HALO, renderer=renderer).add_to(group)
 
-    if len(shown) <= max_features:
+    if clusters is None and len(shown) <= max_features:
         # the selection is drawn even when it lies outside the bounds
         extra = ~selected["id"].isin(shown["id"]).to_numpy()
         drawn = pd.concat([shown, selected[extra]]) if extra.any() else shown
@@ -745,7 +757,7 @@ def proposal_layer(
         "tooltip": escape_map_text(_text("cluster.tooltip", lang)),
         "style": {"color": "#ffffff", "weight": 2, "opacity": 1, "fillColor": CLUSTER_FILL, "fillOpacity": 0.85},
     }
-    points = cluster_points(shown.geometry.values, zoom, cluster_px=cluster_px, max_clusters=max_clusters)
+    points = clusters if clusters is not None else cluster_points(shown.geometry.values, zoom, cluster_px=cluster_px, max_clusters=max_clusters)
     ProposalClusters(points, cluster_config, renderer=renderer).add_to(group)
     if len(selected):
         ProposalGeoJson(_features(selected, selected_keys, zoom, lat), config, renderer=renderer).add_to(group)

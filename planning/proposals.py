@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,8 @@ REASON_MAX = 1000
 #: Statuses left out of the public map. Merged proposals stay on it, greyed,
 #: so residents who look for them find the link to where they went.
 OFF_PUBLIC_MAP = (WITHDRAWN,)
+#: Tables the residents' map reads (:func:`map_frame`, :func:`map_view`): its caches key on their data versions.
+MAP_TABLES = ("proposals", "supports", "comments")
 #: Columns of :func:`map_frame`, in order.
 MAP_COLUMNS = (
     "id",
@@ -756,6 +759,7 @@ def map_frame(
     bbox: BBox | None = None,
     include_hidden: bool = False,
     viewer: Actor | None = None,
+    ids: Collection[int] | None = None,
 ) -> gpd.GeoDataFrame:
     """The proposals for the map as a GeoDataFrame in EPSG:4326, from one query.
 
@@ -772,6 +776,8 @@ def map_frame(
         author, who finds them under "my proposals").
     viewer : Actor, optional
         Who looks; only needed with ``include_hidden``.
+    ids : collection of int, optional
+        Only these proposals (still filtered as above).
 
     Returns
     -------
@@ -788,6 +794,7 @@ def map_frame(
             bbox=bbox,
             include_hidden=include_hidden,
             exclude_statuses=() if include_hidden else OFF_PUBLIC_MAP,
+            ids=ids,
         )
     columns = {name: [getattr(r, name) for r in rows] for name in MAP_COLUMNS}
     frame = pd.DataFrame(
@@ -806,3 +813,59 @@ def map_frame(
         }
     )
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(columns["geometry"], crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the residents' map shows of a viewport.
+
+    Attributes
+    ----------
+    count : int
+        Public proposals in the viewport.
+    frame : GeoDataFrame
+        Every one of them (:func:`map_frame`) when there are at most
+        ``max_features``; otherwise only the selected proposal (if any).
+    clusters : list or None
+        When there are more: ``[lat, lon, count, radius_px, label]`` per grid
+        cell (:func:`layers.proposals.clusters_from_cells`), counted by the
+        database on PostGIS; None in the features form.
+    """
+
+    count: int
+    frame: gpd.GeoDataFrame
+    clusters: list[list[Any]] | None
+
+
+def map_view(
+    store: Store,
+    bbox: BBox | None,
+    zoom: float,
+    *,
+    max_features: int = 500,
+    selected_id: int | None = None,
+    cluster_px: float = 40.0,
+    max_clusters: int = 2000,
+) -> MapView:
+    """The residents' map of a viewport: proposals one by one, or grid clusters counted without fetching them.
+
+    A ``count(*)`` decides. Up to ``max_features`` proposals come as
+    :func:`map_frame` rows; above that only their representative points are
+    counted per grid cell of ``cluster_px`` screen pixels at ``zoom``
+    (``tx.proposals.grid_cells``: on PostGIS the database projects and
+    groups, so 100,000 proposals cost one aggregate query, not 100,000 rows),
+    and the selected proposal, if any, is fetched alone to be drawn on top.
+    """
+    from layers.proposals import GOYANG_LAT, cluster_cell_m, clusters_from_cells
+
+    with store.transaction() as tx:
+        count = tx.proposals.count_in(bbox=bbox, exclude_statuses=OFF_PUBLIC_MAP)
+        if count <= max_features:
+            cells = None
+        else:
+            lat = (bbox[1] + bbox[3]) / 2 if bbox is not None else GOYANG_LAT
+            cells = tx.proposals.grid_cells(cluster_cell_m(zoom, lat, cluster_px), bbox=bbox, exclude_statuses=OFF_PUBLIC_MAP)
+    if cells is None:
+        return MapView(count=count, frame=map_frame(store, bbox=bbox), clusters=None)
+    selected = map_frame(store, ids=[selected_id]) if selected_id is not None else map_frame(store, ids=[])
+    return MapView(count=count, frame=selected, clusters=clusters_from_cells(cells, max_clusters=max_clusters))

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
+import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Boolean, ColumnElement, Select, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from geo.crs import STORAGE_EPSG
+from geo.crs import METRIC_EPSG, STORAGE_EPSG
+from geo.grid import lonlat_grid_sums
 from store.analysis import Analysis
 from store.errors import AlreadySupported, NotFound, UsernameTaken
 from store.models import (
@@ -554,6 +557,64 @@ class Proposals(_Repository):
             envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, STORAGE_EPSG)
             exact.insert(0, Proposal.geometry.op("&&", return_type=Boolean)(envelope))
         return and_(*exact)
+
+    def _public_filter(self, stmt: Select, bbox: BBox | None, include_hidden: bool, exclude_statuses: Collection[str]) -> Select:
+        if bbox is not None:
+            stmt = stmt.where(self._bbox_condition(*bbox))
+        if not include_hidden:
+            stmt = stmt.where(Proposal.hidden.is_(False))
+        if exclude_statuses:
+            stmt = stmt.where(Proposal.status.not_in(builtins.list(exclude_statuses)))
+        return stmt
+
+    def count_in(self, bbox: BBox | None = None, include_hidden: bool = False, *, exclude_statuses: Collection[str] = ()) -> int:
+        """How many proposals :meth:`summaries` would return with the same filters (one ``count(*)``)."""
+        stmt = self._public_filter(select(func.count()).select_from(Proposal), bbox, include_hidden, exclude_statuses)
+        return int(self._session.scalar(stmt) or 0)
+
+    def grid_cells(
+        self,
+        cell_m: float,
+        bbox: BBox | None = None,
+        include_hidden: bool = False,
+        *,
+        exclude_statuses: Collection[str] = (),
+    ) -> Any:
+        """Proposals counted on the EPSG:5179 grid of side ``cell_m`` (:mod:`geo.grid`), at their representative points.
+
+        Each proposal counts once at its point on surface (``ST_PointOnSurface``,
+        GEOS's ``point_on_surface``), filtered as :meth:`summaries` filters.
+        On PostGIS the database projects and groups (only one row per
+        non-empty cell comes back); on SQLite the geometries are read and
+        :func:`geo.grid.lonlat_grid_sums` groups them.
+
+        Returns
+        -------
+        ndarray of shape (k, 5)
+            ``i, j, count, sum_x, sum_y`` per non-empty cell, sorted by ``(i, j)``.
+        """
+        if not cell_m > 0:
+            raise ValueError("cell_m must be positive")
+        if self._dialect() == "postgresql":
+            point = func.ST_Transform(func.ST_PointOnSurface(Proposal.geometry), METRIC_EPSG)
+            inner = self._public_filter(
+                select(func.ST_X(point).label("x"), func.ST_Y(point).label("y")), bbox, include_hidden, exclude_statuses
+            ).subquery()
+            i = func.floor(inner.c.x / float(cell_m))
+            j = func.floor(inner.c.y / float(cell_m))
+            stmt = (
+                select(i.label("i"), j.label("j"), func.count(), func.sum(inner.c.x), func.sum(inner.c.y))
+                .group_by(i, j)
+                .order_by(i, j)
+            )
+            rows = self._session.execute(stmt).all()
+            return np.array([[float(v) for v in r] for r in rows]).reshape(-1, 5)
+        geoms = self._session.scalars(self._public_filter(select(Proposal.geometry), bbox, include_hidden, exclude_statuses)).all()
+        geoms = np.asarray([g for g in geoms if g is not None and not g.is_empty], dtype=object)
+        if not len(geoms):
+            return np.zeros((0, 5))
+        reps = shapely.point_on_surface(geoms)
+        return lonlat_grid_sums(shapely.get_x(reps), shapely.get_y(reps), cell_m)
 
     def summaries(
         self,

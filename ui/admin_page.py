@@ -17,7 +17,7 @@ from planning.reference_layers import remove_raster, upload_raster
 from planning.villages import add_village, delete_village, import_villages, villages_frame
 from settings import raster_dir
 from ui.context import current_actor, get_store, lang, show_refusal, tr
-from ui.mapdata import base_map, cached_villages, hub_codes, raster_layers
+from ui.mapdata import base_map, forget_reference
 
 store = get_store()
 actor = current_actor(store)
@@ -49,7 +49,7 @@ with hubs_tab:
         except Refusal as err:
             show_refusal(err)
         else:
-            hub_codes.clear()
+            forget_reference()
             st.success(tr("admin.saved", n=len(changed)))
 
     st.subheader(tr("admin.suggest"))
@@ -79,7 +79,7 @@ with hubs_tab:
             except Refusal as err:
                 show_refusal(err)
             else:
-                hub_codes.clear()
+                forget_reference()
                 st.session_state.pop("hub_suggestion")
                 st.rerun()
 
@@ -98,7 +98,7 @@ with villages_tab:
         except Refusal as err:
             show_refusal(err)
         else:
-            cached_villages.clear()
+            forget_reference()
             st.success(tr("admin.villages.added", id=vid))
     st.subheader(tr("admin.villages.import"))
     upload = st.file_uploader(tr("admin.villages.file"), type=["geojson", "json", "gpkg", "zip"], key="village_file")
@@ -112,7 +112,7 @@ with villages_tab:
             except Refusal as err:
                 show_refusal(err)
             else:
-                cached_villages.clear()
+                forget_reference()
                 st.text(report.summary(lang()) if hasattr(report, "summary") else str(report))
     if len(villages):
         names = dict(zip(villages["id"], villages["name"]))
@@ -123,7 +123,7 @@ with villages_tab:
             except Refusal as err:
                 show_refusal(err)
             else:
-                cached_villages.clear()
+                forget_reference()
                 st.rerun()
 
 with rasters_tab:
@@ -148,7 +148,7 @@ with rasters_tab:
         except Refusal as err:
             show_refusal(err)
         else:
-            raster_layers.clear()
+            forget_reference()
             st.success(tr("admin.rasters.added", title=layer.title(lang())))
     removable = [r for r in registered if r.kind != "reference"]
     if removable:
@@ -160,7 +160,7 @@ with rasters_tab:
             except Refusal as err:
                 show_refusal(err)
             else:
-                raster_layers.clear()
+                forget_reference()
                 st.rerun()
 
 with catchments_tab:

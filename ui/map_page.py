@@ -18,6 +18,8 @@ from ui.context import current_actor, get_store, lang, tr
 from ui.mapdata import base_map, proposals_in_view
 from ui.proposal_form import placement_and_form
 
+MAP_MAX_FEATURES = 500  # above this many proposals in view, the map shows grid clusters counted by the database
+
 store = get_store()
 actor = current_actor(store)
 
@@ -62,14 +64,16 @@ with map_col:
     m = base_map(lang())
     draw_control(lang()).add_to(m)
     view = st.session_state.get("map_view")
-    frame = proposals_in_view(view.bbox if view else None)
+    zoom = view.zoom if view else GOYANG_ZOOM
+    shown = proposals_in_view(view.bbox if view else None, zoom, max_features=MAP_MAX_FEATURES, selected_id=st.session_state.get("selected_proposal"))
     layer = proposal_layer(
-        frame,
-        zoom=view.zoom if view else GOYANG_ZOOM,
+        shown.frame,
+        zoom=zoom,
         lang=lang(),
         selected_id=st.session_state.get("selected_proposal"),
         bounds=view.bbox if view else None,
-        max_features=500,
+        max_features=MAP_MAX_FEATURES,
+        clusters=shown.clusters,
     )
     result = streamlit_folium.st_folium(
         m,
@@ -108,5 +112,5 @@ with side_col:
             st.warning(err.message(lang()))
             st.session_state.pop("selected_proposal", None)
     else:
-        st.markdown(tr("map.in_view", n=len(frame)))
+        st.markdown(tr("map.in_view", n=shown.count))
         st.markdown(tr("map.draw_hint"))

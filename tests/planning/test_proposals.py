@@ -621,3 +621,34 @@ def test_the_staff_map_needs_a_planner_or_admin(cast):
     with pytest.raises(NotAllowed):  # a made-up planner is checked against the store
         map_frame(store, include_hidden=True, viewer=Actor(id=a["author"].id, role="planner"))
     assert list(map_frame(store, viewer=a["planner"])["id"]) == [shown]
+
+
+def test_map_view_features_below_the_limit_and_database_clusters_above(ready):
+    import numpy as np
+
+    from geo.grid import lonlat_grid_sums
+    from layers.proposals import cluster_cell_m, clusters_from_cells
+    from planning.proposals import map_view
+
+    store, rid, other = ready
+    ids = []
+    for k in range(12):
+        ids.append(submit_proposal(store, rid if k % 2 else other, {"type": "Point", "coordinates": [LON + k * 0.004, LAT + (k % 3) * 0.003]},
+                                   f"제안 {k}", "설명", "environment", "area", None))
+    withdraw_proposal(store, rid, ids[1])
+    bbox = (126.80, 37.60, 126.90, 37.66)
+    few = map_view(store, bbox, 14, max_features=20)
+    assert few.clusters is None and few.count == 11 and sorted(few.frame["id"]) == sorted(set(ids) - {ids[1]})
+
+    many = map_view(store, bbox, 14, max_features=5, selected_id=ids[4])
+    assert many.count == 11 and many.frame["id"].tolist() == [ids[4]]  # only the selection is fetched
+    assert sum(c[2] for c in many.clusters) == 11
+    frame = map_frame(store, bbox=bbox)
+    cell = cluster_cell_m(14, (bbox[1] + bbox[3]) / 2)
+    want = clusters_from_cells(lonlat_grid_sums(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(), cell))
+    assert [c[2:] for c in many.clusters] == [c[2:] for c in want]
+    np.testing.assert_allclose([c[:2] for c in many.clusters], [c[:2] for c in want], atol=1e-6)
+    for lat, lon, *_ in many.clusters:  # folium order: [lat, lon]
+        assert 37.5 < lat < 37.8 and 126.6 < lon < 127.1
+    assert map_view(store, bbox, 14, max_features=5).frame.empty
+    assert map_view(store, (127.5, 38.0, 127.6, 38.1), 14, max_features=0).count == 0

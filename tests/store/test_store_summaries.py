@@ -161,3 +161,28 @@ def test_get_for_update_asks_postgresql_for_a_row_lock(world: World, busy: dict[
         assert tx.proposals.get(busy["p1"], for_update=True).title == "제안 1"
     [sql] = [s for s, _ in statements if "FROM proposals" in s]
     assert ("FOR UPDATE" in sql) == (world.store.backend == "postgresql")
+
+
+def test_count_in_and_grid_cells_agree_with_summaries(world: World, busy: dict[str, int]) -> None:
+    """The clustered map's database aggregate: the same proposals as summaries(), counted at their points on surface."""
+    import numpy as np
+    import shapely
+
+    from geo.grid import lonlat_grid_sums
+
+    for bbox in (None, VIEW):
+        with world.store.transaction() as tx:
+            rows = tx.proposals.summaries(bbox=bbox, exclude_statuses=("withdrawn",))
+            assert tx.proposals.count_in(bbox=bbox, exclude_statuses=("withdrawn",)) == len(rows)
+            assert tx.proposals.count_in(bbox=bbox, include_hidden=True) == len(tx.proposals.summaries(bbox=bbox, include_hidden=True))
+            for cell in (120.0, 700.0):
+                cells = tx.proposals.grid_cells(cell, bbox=bbox, exclude_statuses=("withdrawn",))
+                reps = shapely.point_on_surface(np.asarray([r.geometry for r in rows], dtype=object))
+                want = lonlat_grid_sums(shapely.get_x(reps), shapely.get_y(reps), cell)
+                assert cells.shape == want.shape and cells[:, 2].sum() == len(rows)
+                np.testing.assert_array_equal(cells[:, :3], want[:, :3])
+                np.testing.assert_allclose(cells[:, 3:], want[:, 3:], rtol=0, atol=1e-3 * len(rows))  # PostGIS's PROJ vs pyproj
+    with world.store.transaction() as tx:
+        assert tx.proposals.grid_cells(50.0, bbox=(127.5, 38.0, 127.6, 38.1)).shape == (0, 5)
+        with pytest.raises(ValueError):
+            tx.proposals.grid_cells(0.0)
