@@ -407,6 +407,25 @@ def cluster_public(store: Store, frame: gpd.GeoDataFrame, params: ClusterParams)
     return out, cards
 
 
+#: Tables :func:`hub_overview` reads (catchments, public proposals and their clusters, the current cycle's quotas):
+#: its caches key on their data versions.
+OVERVIEW_TABLES = (
+    "centres",
+    "districts",
+    "hub_catchments",
+    "proposals",
+    "supports",
+    "comments",
+    "budget_cycles",
+    "quotas",
+    "reviews",
+    "votes",
+    "assemblies",
+    "assembly_endorsements",
+    "allocation_results",
+)
+
+
 def hub_overview(store: Store, actor: Actor | int | None, hub_code: str) -> HubOverview:
     """A hub's page: catchment, public proposals of its area, their clusters, the catchment dongs' quotas.
 

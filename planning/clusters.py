@@ -73,6 +73,10 @@ def _invalid(refusal: ClusteringRefused) -> InvalidInput:
     return InvalidInput(refusal.code, refusal.ko, refusal.en)
 
 
+#: Tables :func:`cluster_proposals` reads (review set, cards, names, the actor's role): its caches key on their data versions.
+CLUSTER_TABLES = ("proposals", "supports", "comments", "flags", "centres", "districts", "residents")
+
+
 @dataclass(frozen=True)
 class ClusterParams:
     """How to cluster: DBSCAN's distance and size, per category or not, and the outline.

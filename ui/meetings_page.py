@@ -21,7 +21,7 @@ from layers.escape import escape_markdown as md
 from layers.meeting import catchment_layer
 from layers.proposals import proposal_layer
 from layers.viewport import focus
-from planning.catchments import hub_choices, hub_overview
+from planning.catchments import hub_choices
 from planning.meetings import (
     agenda_candidates,
     create_meeting,
@@ -33,6 +33,7 @@ from planning.meetings import (
     set_agenda,
 )
 from planning.packet import build_packet
+from ui.cached import overview as cached_overview
 from ui.context import current_actor, get_store, lang, show_refusal, tr
 from ui.mapdata import base_map
 
@@ -83,7 +84,7 @@ tab_area, tab_prepare, tab_minutes, tab_packet = st.tabs(
 # --- the hub's area -------------------------------------------------------------------------
 with tab_area:
     if tab_area.open is not False:
-        overview = hub_overview(store, actor, hub)
+        overview = cached_overview(hub)
         st.markdown(tr("mtg.area.summary", dongs=md(", ".join(overview.districts["name"])), n=len(overview.proposals), clusters=len(overview.clusters)))
         if overview.explicit:
             st.caption(tr("mtg.area.explicit"))

@@ -23,11 +23,12 @@ from layers.rasters import folium_overlay
 from layers.rasters import legend_html as raster_legend_html
 from layers.viewport import zoom_for_bounds
 from planning.aggregates import by_dong, by_hexagon
-from planning.clusters import ClusterParams, cluster_proposals
+from planning.clusters import ClusterParams
 from planning.exports import FORMATS, review_export
 from planning.heatmap import density_raster
 from planning.review import BULK_TARGETS, REVIEW_ROLES, ReviewFilter, review_choices, review_table
 from planning.workflow import bulk_transition, merge
+from ui.cached import clusters
 from ui.context import current_actor, get_store, lang, show_refusal, tr
 from ui.mapdata import base_map
 from ui.moderation_queue import moderation_queue
@@ -73,7 +74,7 @@ try:
         district_codes=districts, hub_codes=hubs, categories=categories, statuses=statuses,
         since=since, until=until or since, include_hidden=include_hidden,
     )
-    result = cluster_proposals(store, actor, base_filter, ClusterParams(float(eps), int(min_size), bool(by_category), hull))
+    result = clusters(actor.id, base_filter, ClusterParams(float(eps), int(min_size), bool(by_category), hull))
 except Refusal as err:
     show_refusal(err)
     st.stop()
