@@ -5,6 +5,12 @@
 | database URL | ``DATABASE_URL`` | ``database_url`` | SQLite file ``var/goyang.sqlite3`` |
 | basemap tiles | ``GOYANG_TILES`` | ``tiles`` | ``none`` (boundaries are the base) |
 | tile attribution | ``GOYANG_TILES_ATTR`` | ``tiles_attr`` | (OSM attribution for ``osm``) |
+| migrate on start | ``GOYANG_MIGRATE`` (``auto`` or ``off``) | ``migrate`` | ``auto`` |
+
+With several app instances behind a load balancer, set ``GOYANG_MIGRATE=off``
+and run ``python -m store.migrate upgrade`` once per release (see
+``docs/deployment.md``); an instance then refuses to start on a database whose
+schema is not the one it was built for, instead of changing it under the others.
 """
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ class Settings:
     database_url: str
     tiles: str
     tiles_attr: str | None
+    migrate_on_start: bool = True
 
 
 def default_database_url() -> str:
@@ -52,4 +59,13 @@ def get_settings() -> Settings:
         database_url=os.environ.get("DATABASE_URL") or _secret("database_url") or default_database_url(),
         tiles=os.environ.get("GOYANG_TILES") or _secret("tiles") or "none",
         tiles_attr=os.environ.get("GOYANG_TILES_ATTR") or _secret("tiles_attr"),
+        migrate_on_start=_migrate_setting(os.environ.get("GOYANG_MIGRATE") or _secret("migrate") or "auto"),
     )
+
+
+def _migrate_setting(value: str) -> bool:
+    """``auto`` (migrate when the app starts) or ``off`` (a release step migrates; see ``docs/deployment.md``)."""
+    value = str(value).strip().lower()
+    if value not in ("auto", "off"):
+        raise ValueError(f"GOYANG_MIGRATE must be 'auto' or 'off', not {value!r}")
+    return value == "auto"

@@ -14,16 +14,16 @@ Geometries go in and come out as shapely objects in lon/lat (EPSG:4326).
 """
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import sessionmaker
 
 from store.engine import make_engine
-from store.versions import raise_versions, read_versions, track_writes
-from store.errors import AlreadySupported, NotFound, UsernameTaken
+from store.errors import AlreadySupported, NotFound, SchemaNotCurrent, UsernameTaken
 from store.models import (
     BUDGET_PHASES,
     PROPOSAL_KINDS,
@@ -45,6 +45,7 @@ from store.models import (
     Vote,
 )
 from store.repositories import BBox, ProposalSummary, UnitOfWork
+from store.versions import raise_versions, read_versions, track_writes
 
 __all__ = [
     "BUDGET_PHASES",
@@ -63,6 +64,7 @@ __all__ = [
     "Comment",
     "District",
     "NotFound",
+    "SchemaNotCurrent",
     "Proposal",
     "ProposalSummary",
     "Resident",
@@ -94,12 +96,18 @@ class Store:
 
         With ``migrate`` (the default) pending migrations are applied first,
         so a new SQLite file is created with the whole schema on first use.
+        Without it the schema must already be current
+        (:class:`~store.errors.SchemaNotCurrent` otherwise): several instances
+        sharing a database leave migrating to one release step.
         """
         engine = make_engine(url)
-        if migrate:
-            from store.migrate import upgrade  # alembic is only needed here
+        from store.migrate import current_revision, head_revision, upgrade  # alembic is only needed here
 
+        if migrate:
             upgrade(engine)
+        elif (found := current_revision(engine)) != (expected := head_revision()):
+            engine.dispose()
+            raise SchemaNotCurrent(found, expected)
         return cls(engine)
 
     @property
@@ -128,6 +136,28 @@ class Store:
         with self._sessions() as session, session.begin():
             yield UnitOfWork(session)
             raise_versions(session)
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Run the block while no other process sharing the database runs an ``exclusive`` block of ``name``.
+
+        For set-up steps several app instances may start at once (installing
+        the reference data): a PostgreSQL session advisory lock keyed on
+        ``name``. On SQLite every transaction already takes the write lock
+        first (``BEGIN IMMEDIATE``), so check-then-insert cannot interleave.
+        """
+        if self.backend != "postgresql":
+            yield
+            return
+        key = zlib.crc32(f"goyang:{name}".encode()) - 2**31  # a signed 32-bit key
+        with self._engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
 
     def data_versions(self, *tables: str) -> tuple[int, ...] | dict[str, int]:
         """The tables' change counters (:mod:`store.versions`): a cache key that any writer invalidates.

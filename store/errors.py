@@ -64,3 +64,23 @@ class UsernameTaken(Refusal):
             f"The username '{username}' is taken. Please choose another one.",
         )
         self.username = username
+
+
+class SchemaNotCurrent(Refusal):
+    """The database's schema is not the one this code was built for, and this process may not migrate it.
+
+    Raised by :meth:`store.Store.open` with ``migrate=False`` (``GOYANG_MIGRATE=off``:
+    several instances share the database and a release step migrates it).
+    """
+
+    def __init__(self, found: str | None, expected: str) -> None:
+        found_text = found or "없음"
+        super().__init__(
+            "schema_not_current",
+            f"데이터베이스 스키마가 {found_text} 판입니다. 이 앱은 {expected} 판이 필요합니다. "
+            "배포 단계에서 `python -m store.migrate upgrade`를 한 번 실행한 뒤 앱을 다시 시작해 주세요.",
+            f"The database schema is at revision {found or 'none'}; this app needs {expected}. "
+            "Run `python -m store.migrate upgrade` once as a release step, then restart the app.",
+        )
+        self.found = found
+        self.expected = expected

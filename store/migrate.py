@@ -23,13 +23,22 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 
 from store.engine import make_engine
 from store.models import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: PostgreSQL advisory lock held while migrating (any constant unique to this application).
+MIGRATION_LOCK_KEY = 0x60_1A_46_01
+
+
+def head_revision() -> str:
+    """The newest migration's revision (what :func:`upgrade` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
 
 
 def include_object_for(dialect_name: str) -> Callable[..., bool]:
@@ -93,10 +102,17 @@ def upgrade(engine_or_url: Engine | str | URL | None = None, revision: str = "he
 
     Runs in one transaction: on PostgreSQL and SQLite a failed migration
     leaves the schema as it was. Running it again when up to date does nothing.
+    Concurrent calls (app instances starting together) run one after the
+    other: a PostgreSQL advisory lock on PostgreSQL, SQLite's write lock
+    (``BEGIN IMMEDIATE``) on SQLite.
     """
     engine, owned = _engine_of(engine_or_url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Several app instances may start at once against one database: the first to
+                # take this lock migrates, the others wait, then find the schema up to date.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             command.upgrade(alembic_config(connection), revision)
     finally:
         if owned:

@@ -65,6 +65,12 @@ def _postgis_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def postgis_url() -> Iterator[str]:
+    """URL of a fresh, empty PostGIS database (nothing migrated yet); mark the test ``postgis``."""
+    yield from _postgis_database()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a fresh, empty database on each engine (nothing migrated yet)."""

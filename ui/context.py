@@ -6,14 +6,20 @@ import streamlit as st
 from planning.auth import Actor, actor_for
 from planning.geography import install_reference_data
 from planning.i18n import DEFAULT_LANG, t
+from settings import get_settings
 from store import Store
 
 
 @st.cache_resource(show_spinner=False)
 def get_store() -> Store:
-    """One store per process (engine and connection pool), with reference data installed."""
-    store = Store.open()
-    install_reference_data(store)
+    """One store per process (engine and connection pool), with reference data installed.
+
+    Migrates on start unless ``GOYANG_MIGRATE=off`` (several instances: a
+    release step migrates once, see ``docs/deployment.md``).
+    """
+    store = Store.open(migrate=get_settings().migrate_on_start)
+    with store.exclusive("install_reference_data"):  # instances starting together
+        install_reference_data(store)
     return store
 
 

@@ -49,9 +49,10 @@ def app_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @contextlib.contextmanager
-def running_app(tmp: Path, database_url: str, demo_proposals: int = 80):
+def running_app(tmp: Path, database_url: str, demo_proposals: int | None = 80, env_extra: dict[str, str] | None = None):
     """``streamlit run streamlit_app.py`` on a free localhost port, started as the README does
-    (demo data first); yields the base URL and stops the server afterwards."""
+    (demo data first, unless ``demo_proposals`` is None); yields the base URL and stops the server afterwards.
+    ``env_extra``: more environment variables for the app (e.g. ``GOYANG_MIGRATE``)."""
     port = _free_port()
     env = dict(os.environ)
     env.update(
@@ -60,10 +61,12 @@ def running_app(tmp: Path, database_url: str, demo_proposals: int = 80):
         GOYANG_RASTER_DIR=str(tmp / "rasters"),
         PYTHONUNBUFFERED="1",
     )
+    env.update(env_extra or {})
     log_path = tmp / "streamlit.log"
-    subprocess.run(
-        [sys.executable, "-m", "planning", "seed-demo", "--proposals", str(demo_proposals)], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    if demo_proposals is not None:
+        subprocess.run(
+            [sys.executable, "-m", "planning", "seed-demo", "--proposals", str(demo_proposals)], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             [
