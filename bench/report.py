@@ -22,8 +22,8 @@ NOTES = {
         "map_payload: ours = the residents' page (base map + proposal_layer(max_features=500) as st_folium's feature group); "
         "baseline = naive map, every proposal as a folium.Marker/GeoJson in one MarkerCluster, whatever the view. "
         "message_kB = the component message as Streamlit serialises it (sent on first load and, for ours, on every new viewport); "
-        "layer_kB = the proposals' part; rerun_s = build + st_folium with the query cached; query_s = map_frame (ours: viewport bbox; "
-        "naive: all). check = the layer holds exactly the viewport's proposals (ours) / all proposals (naive).",
+        "layer_kB = the proposals' part; rerun_s = build + st_folium with the query cached; query_s = ours: map_view of the viewport "
+        "(count, then rows up to 500 or grid clusters counted by the database); naive: map_frame of all. check = the layer holds exactly the viewport's proposals (ours) / all proposals (naive).",
     ],
 }
 
