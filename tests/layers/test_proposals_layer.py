@@ -507,3 +507,32 @@ def test_in_browser_clusters(local_assets, browser_page):
         assert not errors and not dialogs, (errors, dialogs)
     finally:
         page.close()
+
+
+def test_clusters_counted_elsewhere_are_drawn_with_the_selection_alone():
+    """The database counted the view (planning.proposals.map_view): the frame holds only the selection."""
+    from geo.grid import lonlat_grid_sums
+    from layers.proposals import clusters_from_cells
+
+    f = random_points(3000)
+    cells = lonlat_grid_sums(f.geometry.x.to_numpy(), f.geometry.y.to_numpy(), cluster_cell_m(12, float(np.median(f.geometry.y))))
+    counted = clusters_from_cells(cells)
+    assert counted == cluster_points(f.geometry.values, 12)  # the same clusters as counting the frame here
+    fg = proposal_layer(f[f["id"] == 7], zoom=12, max_features=1500, selected_id=7, clusters=counted)
+    (clusters,) = elements(fg, ProposalClusters)
+    assert clusters.points == counted and sum(p[2] for p in clusters.points) == 3000
+    halo, selected = elements(fg, ProposalGeoJson)
+    assert [ft["properties"]["i"] for ft in selected.data["features"]] == [7]
+    assert elements(proposal_layer(f.iloc[0:0], zoom=12, clusters=[]), ProposalGeoJson) == []
+
+
+def test_clusters_from_cells_merges_cells_until_they_fit():
+    from geo.grid import lonlat_grid_sums
+    from layers.proposals import clusters_from_cells
+
+    f = random_points(20_000)
+    cells = lonlat_grid_sums(f.geometry.x.to_numpy(), f.geometry.y.to_numpy(), 50.0)
+    assert len(cells) > 500
+    fitted = clusters_from_cells(cells, max_clusters=500)
+    assert 0 < len(fitted) <= 500 and sum(p[2] for p in fitted) == 20_000
+    assert clusters_from_cells(cells[:0]) == []
