@@ -20,16 +20,27 @@ in the hairline gaps between the NGII legal-dong polygons touch no legal dong:
 the baseline leaves them unmatched, ours gives them the nearest dong; they
 are counted apart and not compared. For lines and polygons the row reports
 how often the two answers differ.
+
+With ``scale.db == "postgis"`` each size also gets an ``ours vs PostGIS``
+row (:mod:`bench.postgis_linking`): the same proposals loaded into a
+throwaway PostGIS database and linked by one SQL query (KNN ``<->`` in a
+``LATERAL`` join for the hub, ``ST_Intersects`` joins keeping the largest
+overlap for district and legal dong), with the same rules as ours, so that every
+geometry is checked equal. Loading is timed apart from the query. Without a
+reachable server these rows carry no figures, ``check`` None and a note.
 """
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from bench.database import DatabaseUnavailable, throwaway_database
 from bench.generate import POINT, generate_geometries
+from bench.postgis_linking import DISTANCE_TOL_M, PostgisLinker, ReferenceLayers, compare_postgis
 from bench.rows import make_row
 from bench.scales import Scale, get_scale
 from bench.timing import best_of
@@ -120,11 +131,18 @@ def compare(ours: pd.DataFrame, base: pd.DataFrame, kinds: np.ndarray) -> dict[s
     }
 
 
-def bench_linking(scale: str | Scale = "quick", gazetteer: Gazetteer | None = None) -> list[dict[str, Any]]:
-    """Time our linker against the geopandas baseline for each of the scale's ``linking_sizes``.
+CASE = "50% points, 25% lines, 25% polygons"
+POSTGIS_CASE = "vs PostGIS: KNN <-> LATERAL, ST_Intersects join"
 
-    Returns one ``time_s`` row per size (``check``: the point results agree),
-    with the comparison details and the generation time in ``details``.
+
+def bench_linking(scale: str | Scale = "quick", gazetteer: Gazetteer | None = None) -> list[dict[str, Any]]:
+    """Time our linker against the geopandas baseline (and PostGIS) for each of the scale's ``linking_sizes``.
+
+    Returns one ``time_s`` row per size against geopandas (``check``: the
+    point results agree), with the comparison details and the generation
+    time in ``details``; with ``scale.db == "postgis"`` also one row per size
+    against PostGIS (``check``: every geometry linked equally, ties apart;
+    None when the server cannot be reached).
     """
     sc = get_scale(scale)
     hubs, districts, legal = reference_layers()
@@ -134,32 +152,99 @@ def bench_linking(scale: str | Scale = "quick", gazetteer: Gazetteer | None = No
     rows = []
     largest = max(sc.linking_sizes, default=0)
     gen = best_of(lambda: generate_geometries(largest), repeats=1)
-    for n in sc.linking_sizes:
-        geoms, kinds = gen.result.geoms[:n], gen.result.kinds[:n]  # a prefix of an i.i.d. sample is one too
-        ours = best_of(lambda: link_geometries(geoms, gaz, with_shares=False), sc.repeats, sc.budget_s)
-        base = best_of(lambda: baseline.link(geoms), sc.repeats, sc.budget_s)
-        cmp = compare(ours.result, base.result, kinds)
-        rows.append(
-            make_row(
-                "linking",
-                "50% points, 25% lines, 25% polygons",
-                sc.name,
-                n,
-                "time_s",
-                "s",
-                ours.best_s,
-                base.best_s,
-                check=cmp.pop("points_ok"),
-                runs=len(ours.runs_s),
-                details={
-                    **cmp,
-                    "ours_runs_s": ours.runs_s,
-                    "baseline_runs_s": base.runs_s,
-                    "ours_us_per_geometry": 1e6 * ours.best_s / max(n, 1),
-                    "baseline_us_per_geometry": 1e6 * base.best_s / max(n, 1),
-                    "generate_s_for_largest": gen.best_s,
-                    "gazetteer_build_s": built.best_s,
-                },
+    with ExitStack() as stack:
+        linker, unavailable = None, None
+        if sc.db == "postgis" and sc.linking_sizes:
+            linker, unavailable = _open_postgis(stack, hubs, districts, legal)
+        for n in sc.linking_sizes:
+            geoms, kinds = gen.result.geoms[:n], gen.result.kinds[:n]  # a prefix of an i.i.d. sample is one too
+            ours = best_of(lambda: link_geometries(geoms, gaz, with_shares=False), sc.repeats, sc.budget_s)
+            base = best_of(lambda: baseline.link(geoms), sc.repeats, sc.budget_s)
+            cmp = compare(ours.result, base.result, kinds)
+            rows.append(
+                make_row(
+                    "linking",
+                    CASE,
+                    sc.name,
+                    n,
+                    "time_s",
+                    "s",
+                    ours.best_s,
+                    base.best_s,
+                    check=cmp.pop("points_ok"),
+                    runs=len(ours.runs_s),
+                    details={
+                        **cmp,
+                        "ours_runs_s": ours.runs_s,
+                        "baseline_runs_s": base.runs_s,
+                        "ours_us_per_geometry": 1e6 * ours.best_s / max(n, 1),
+                        "baseline_us_per_geometry": 1e6 * base.best_s / max(n, 1),
+                        "generate_s_for_largest": gen.best_s,
+                        "gazetteer_build_s": built.best_s,
+                    },
+                )
             )
-        )
+            if sc.db == "postgis":
+                rows.append(_postgis_row(sc, n, geoms, kinds, ours, linker, unavailable))
     return rows
+
+
+def _open_postgis(
+    stack: ExitStack, hubs: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, legal: gpd.GeoDataFrame
+) -> tuple[PostgisLinker | None, str | None]:
+    """A throwaway PostGIS database with the reference layers loaded, closed and dropped by ``stack``.
+
+    Returns ``(linker, None)``, or ``(None, reason)`` when PostgreSQL or
+    PostGIS cannot be used.
+    """
+    import psycopg
+
+    try:
+        url = stack.enter_context(throwaway_database("postgis"))
+        linker = PostgisLinker(url, ReferenceLayers.from_frames(hubs, districts, legal))
+    except (DatabaseUnavailable, psycopg.OperationalError) as err:
+        return None, f"PostGIS unavailable, rows skipped: {err}"
+    stack.callback(linker.close)
+    return linker, None
+
+
+def _postgis_row(sc: Scale, n: int, geoms: np.ndarray, kinds: np.ndarray, ours: Any, linker: PostgisLinker | None, unavailable: str | None) -> dict[str, Any]:
+    """The ``ours vs PostGIS`` row of one size: load, query (best of the scale's repeats), compare every geometry."""
+    if linker is None:
+        return make_row("linking", POSTGIS_CASE, sc.name, n, "time_s", "s", ours.best_s, None, check=None,
+                        runs=len(ours.runs_s), details={"note": unavailable})
+    table = f"link_proposals_{n}"
+    loaded = linker.load(table, geoms)
+    try:
+        pg = best_of(lambda: linker.link(table, n), sc.repeats, sc.budget_s)
+        gap = linker.distance_gap(table)
+        plan = linker.plan(table)
+    finally:
+        linker.drop(table)
+    cmp = compare_postgis(ours.result, pg.result, geoms, kinds, linker.layers)
+    ok = cmp.pop("ok") and gap <= DISTANCE_TOL_M
+    return make_row(
+        "linking",
+        POSTGIS_CASE,
+        sc.name,
+        n,
+        "time_s",
+        "s",
+        ours.best_s,
+        pg.best_s,
+        check=ok,
+        runs=len(ours.runs_s),
+        details={
+            "database": linker.versions(),
+            "load": loaded,
+            "load_s": loaded["load_s"],
+            "query_s": pg.best_s,
+            "query_runs_s": pg.runs_s,
+            "ours_runs_s": ours.runs_s,
+            "query_us_per_geometry": 1e6 * pg.best_s / max(n, 1),
+            "knn_vs_st_distance_max_abs_m": gap,
+            "plan": plan,
+            "settings": linker.settings(),
+            **cmp,
+        },
+    )

@@ -29,17 +29,34 @@ Rules
 With ``min_size=1`` every geometry is a core geometry and the clusters are
 the groups of geometries chained by gaps of at most ``eps`` (single linkage).
 
-The neighbour pairs come from one vectorised ``STRtree`` query and
-vectorised distance tests (see :func:`neighbour_pairs`), the clusters from
+How
+---
+Candidate pairs come from a k-d tree (two points) and vectorised ``STRtree``
+queries (pairs with a line or polygon whose boxes come within ``eps``). A
+candidate is a known neighbour when the first vertices of the two
+geometries are within ``eps`` (an upper bound of the distance); the others
+stay *open*. Deciding an open pair exactly (GEOS ``dwithin``, or vectorised
+point-to-segment distances for a point against a line or polygon) is what
+costs, and most never need it: :func:`dbscan_labels` decides only those
+that can change a label (a geometry short of ``min_size`` known neighbours,
+two core geometries not yet in one component, a non-core geometry's
+lower-index core neighbour; see :func:`_dbscan`). For 100,000 generated
+proposals inside Goyang at ``eps`` 50 m that is about 60,000 of 5 million
+open pairs. The clusters come from
 :func:`scipy.sparse.csgraph.connected_components`; nothing loops over
-features in Python.
+features in Python, and the candidate search and the exact tests run in
+chunks over a few threads (shapely, scipy and numpy release the GIL).
+:func:`dbscan_labels_all_pairs` computes the same labels from every
+neighbour pair (:func:`neighbour_pairs`), as the tests' reference.
 """
 from __future__ import annotations
 
 import math
 import numbers
 import os
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -48,6 +65,7 @@ import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from geo.errors import Refusal
 
@@ -169,23 +187,50 @@ def neighbour_pairs(geoms_metric: Any, eps_m: float) -> tuple[np.ndarray, np.nda
     return _pairs(_as_geometries(geoms_metric), check_eps(eps_m))
 
 
-#: Geometries whose candidate pairs are decided together (bounds the memory of one step).
+#: Geometries whose candidate pairs are found together (bounds the memory of one step).
 _CHUNK = 4096
-#: Inputs from which the chunks are spread over threads (shapely and numpy release the GIL).
+#: Inputs from which the work is spread over threads (shapely and numpy release the GIL).
 _THREAD_MIN_GEOMS = 20_000
+#: Pairs decided exactly in one step (GEOS ``dwithin`` or the point-to-segment test).
+_DECIDE_CHUNK = 16_384
+
+
+def _run(fn: Callable[..., Any], items: Sequence[tuple[Any, ...]], threaded: bool) -> list[Any]:
+    """``[fn(*item) for item in items]``, spread over a few threads when ``threaded``."""
+    workers = min(4, os.cpu_count() or 1)
+    if threaded and workers > 1 and len(items) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda item: fn(*item), items))
+    return [fn(*item) for item in items]
 
 
 class _PairFinder:
-    """What the neighbour search of one input needs, computed once (see :func:`_pairs`)."""
+    """What the neighbour search of one input needs, computed once (see :func:`_pairs` and :func:`_dbscan`).
 
-    def __init__(self, geoms: np.ndarray, eps: float) -> None:
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        In metres, non-empty.
+    eps : float
+        Neighbourhood distance.
+    groups : numpy.ndarray of int, optional
+        A group code per geometry: geometries of different groups are never
+        neighbours (:func:`dbscan_by_group`).
+    """
+
+    def __init__(self, geoms: np.ndarray, eps: float, groups: np.ndarray | None = None) -> None:
         self.geoms = geoms
         self.eps = eps
+        self.groups = groups
+        self.threaded = len(geoms) >= _THREAD_MIN_GEOMS
+        self.index_type = np.int32 if len(geoms) < 2**31 else np.int64
         self.bounds = shapely.bounds(geoms)
         self.tree = shapely.STRtree(geoms)
         b = self.bounds
         self.grown = shapely.box(b[:, 0] - eps, b[:, 1] - eps, b[:, 2] + eps, b[:, 3] + eps)
         self.tree.query(self.grown[:1])  # GEOS may build the tree on its first query: do it before any thread reads it
+        self.centre = (b[:, :2] + b[:, 2:]) / 2.0
+        self.radius = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) / 2.0
         coords, owner = shapely.get_coordinates(geoms, return_index=True)
         _, first = np.unique(owner, return_index=True)
         self.vertex = coords[first]  # the first vertex of each geometry
@@ -193,29 +238,87 @@ class _PairFinder:
         self.is_point = self.type_id == 0
         # Lines and polygons (not their multi forms) are measured against points in numpy.
         self.simple = (self.type_id == 1) | (self.type_id == 3)
-        self.slot = np.full(len(geoms), -1, dtype=np.int64)
-        if self.is_point.any() and self.simple.any():
+        # Their segments are extracted on first use (see _point_within): the clustering
+        # often decides too few such pairs to pay for all of them.
+        self._segments_lock = threading.Lock()
+        self._segments_ready = False
+
+    def _prepare_segments(self) -> None:
+        """The segments of every line and polygon, once (from any thread)."""
+        with self._segments_lock:
+            if self._segments_ready:
+                return
+            slot = np.full(len(self.geoms), -1, dtype=np.int64)
             owners = np.flatnonzero(self.simple)
-            self.slot[owners] = np.arange(len(owners))
-            self.seg_start, seg_end, self.seg_first = _segments(geoms, owners)
+            slot[owners] = np.arange(len(owners))
+            self.seg_start, seg_end, self.seg_first = _segments(self.geoms, owners)
             self.seg_d = seg_end - self.seg_start
             length2 = np.einsum("ij,ij->i", self.seg_d, self.seg_d)
             self.seg_inv_length2 = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0)
+            self.slot = slot
+            self._segments_ready = True
 
-    def chunk(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """The neighbour pairs ``(i, j)``, ``i < j``, with ``lo <= i < hi``."""
-        eps, b, v = self.eps, self.bounds, self.vertex
-        left, right = self.tree.query(self.grown[lo:hi])
-        left = left.astype(np.int64) + lo
-        right = right.astype(np.int64)
-        keep = left < right
-        left, right = left[keep], right[keep]
-        # Lower bound of the distance: the gap between the two boxes.
-        gap_x = np.maximum(0.0, np.maximum(b[left, 0] - b[right, 2], b[right, 0] - b[left, 2]))
-        gap_y = np.maximum(0.0, np.maximum(b[left, 1] - b[right, 3], b[right, 1] - b[left, 3]))
-        keep = np.hypot(gap_x, gap_y) <= eps
-        left, right = left[keep], right[keep]
-        # Upper bound: the distance between their first vertices (the distance itself for two points).
+    def tasks(self) -> list[tuple[Any, ...]]:
+        """The arguments of :meth:`candidates` that together cover every pair once."""
+        shapes = np.flatnonzero(~self.is_point)
+        tasks: list[tuple[Any, ...]] = [(shapes[lo : lo + _CHUNK],) for lo in range(0, len(shapes), _CHUNK)]
+        if self.is_point.sum() > 1:
+            tasks.append((None,))
+        return tasks
+
+    def candidates(self, queries: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pairs that may be neighbours, found from the lines and polygons ``queries``, or between points.
+
+        ``queries``: indices of lines and polygons (any multi form); each
+        pair with a point, and each pair with a line or polygon of a higher
+        index, comes from its query (``STRtree``, boxes grown by ``eps``).
+        ``None``: the pairs of points, from a k-d tree.
+
+        Returns
+        -------
+        (left, right, sure)
+            ``sure``: the pair is known to be within ``eps`` (the distance
+            between the first vertices is at most ``eps``; for two points,
+            that is the distance, so other pairs of points are left out).
+        """
+        eps, v = self.eps, self.vertex
+        if queries is None:
+            points = np.flatnonzero(self.is_point)
+            # A little wider than eps: the distance itself is computed below, as for every pair.
+            found = cKDTree(v[points]).query_pairs(eps * (1 + 1e-9) + 1e-9, output_type="ndarray")
+            left, right = points[found[:, 0]], points[found[:, 1]]
+        else:
+            at, right = self.tree.query(self.grown[queries])
+            left = queries[at]
+            keep = (left < right) | self.is_point[right]
+            left, right = left[keep], right[keep]
+        if self.groups is not None:
+            keep = self.groups[left] == self.groups[right]
+            left, right = left[keep], right[keep]
+        sure = np.hypot(v[left, 0] - v[right, 0], v[left, 1] - v[right, 1]) <= eps
+        if queries is None:
+            left, right, sure = left[sure], right[sure], sure[sure]
+        # 32-bit indices: half the memory traffic of the passes over millions of pairs.
+        return left.astype(self.index_type), right.astype(self.index_type), sure
+
+    def lower_bound(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """A lower bound of each pair's distance from the geometries' bounding circles (negative when they overlap).
+
+        Each geometry lies in the circle around its box's centre through the
+        box's corners. Used to try the likelier neighbours first.
+        """
+        c = self.centre
+        return np.hypot(c[left, 0] - c[right, 0], c[left, 1] - c[right, 1]) - self.radius[left] - self.radius[right]
+
+    def decide(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Whether each pair ``(left[k], right[k])`` is within ``eps``, exactly.
+
+        First vertices within ``eps``: yes (for two points, that is the
+        distance); a point against a line or polygon: vectorised
+        point-to-segment distances (:meth:`_point_within`); anything else:
+        GEOS ``dwithin``.
+        """
+        v, eps = self.vertex, self.eps
         within = np.hypot(v[left, 0] - v[right, 0], v[left, 1] - v[right, 1]) <= eps
         todo = ~within & ~(self.is_point[left] & self.is_point[right])
         point_first = todo & self.is_point[left] & self.simple[right]
@@ -228,7 +331,21 @@ class _PairFinder:
         rest = np.flatnonzero(todo & ~by_segments)
         if len(rest):
             within[rest] = shapely.dwithin(self.geoms[left[rest]], self.geoms[right[rest]], eps)
-        return left[within], right[within]
+        return within
+
+    def decide_many(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """:meth:`decide` in steps of :data:`_DECIDE_CHUNK` pairs, over threads for large inputs."""
+        if len(left) == 0:
+            return np.zeros(0, dtype=bool)
+        steps = [(left[s : s + _DECIDE_CHUNK], right[s : s + _DECIDE_CHUNK]) for s in range(0, len(left), _DECIDE_CHUNK)]
+        return np.concatenate(_run(self.decide, steps, self.threaded))
+
+    def chunk(self, queries: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """All the neighbour pairs among the candidates of ``queries`` (see :meth:`candidates`)."""
+        left, right, sure = self.candidates(queries)
+        todo = np.flatnonzero(~sure)
+        sure[todo] = self.decide(left[todo], right[todo])
+        return left[sure], right[sure]
 
     def _point_within(self, pts: np.ndarray, shapes: np.ndarray) -> np.ndarray:
         """Whether each point ``pts[k]`` is within ``eps`` of the line or polygon ``shapes[k]``.
@@ -236,6 +353,7 @@ class _PairFinder:
         The distance to a line is the smallest distance to its segments; a
         polygon is also at distance 0 from a point it holds.
         """
+        self._prepare_segments()
         slot = self.slot[shapes]
         first = self.seg_first[slot]
         counts = self.seg_first[slot + 1] - first
@@ -260,31 +378,22 @@ class _PairFinder:
 def _pairs(geoms: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric neighbour pairs, self pairs included (see :func:`neighbour_pairs`).
 
-    Candidates are pairs whose bounding boxes come within ``eps`` (an
-    ``STRtree`` query with the boxes grown by ``eps``; much faster than the
-    tree's own ``dwithin`` predicate, which tests every candidate in both
-    orders). Each unordered candidate pair is then decided once: rejected
-    when the gap between the boxes is over ``eps``; accepted when their
-    first vertices are within ``eps`` (an upper bound of the distance, and
-    the distance itself for two points); a point against a line or polygon
-    by vectorised point-to-segment distances (and, for a polygon, whether it
-    holds the point); anything else by GEOS ``dwithin``. The work goes in
-    chunks of :data:`_CHUNK` geometries, over a few threads for large inputs.
+    Candidates are pairs of points from a k-d tree, and pairs with a line or
+    polygon whose bounding boxes come within ``eps`` (an ``STRtree`` query
+    with the boxes grown by ``eps``; much faster than the tree's own
+    ``dwithin`` predicate, which tests every candidate in both orders). Each
+    unordered candidate pair is then decided once
+    (:meth:`_PairFinder.decide`). The work goes in chunks of :data:`_CHUNK`
+    queries, over a few threads for large inputs.
     """
     n = len(geoms)
     self_pairs = np.arange(n, dtype=np.int64)
     if n == 0:
         return self_pairs, self_pairs
     finder = _PairFinder(geoms, eps)
-    ranges = [(lo, min(n, lo + _CHUNK)) for lo in range(0, n, _CHUNK)]
-    workers = min(4, os.cpu_count() or 1)
-    if n >= _THREAD_MIN_GEOMS and workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(lambda r: finder.chunk(*r), ranges))
-    else:
-        parts = [finder.chunk(lo, hi) for lo, hi in ranges]
-    left = np.concatenate([p[0] for p in parts])
-    right = np.concatenate([p[1] for p in parts])
+    parts = _run(finder.chunk, finder.tasks(), finder.threaded)
+    left = np.concatenate([self_pairs[:0], *(p[0] for p in parts)])
+    right = np.concatenate([self_pairs[:0], *(p[1] for p in parts)])
     return np.concatenate([self_pairs, left, right]), np.concatenate([self_pairs, right, left])
 
 
@@ -310,14 +419,27 @@ def _segments(geoms: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.nda
     return start, end, first
 
 
-def _labels_from_pairs(n: int, left: np.ndarray, right: np.ndarray, min_size: int) -> np.ndarray:
-    """Canonical DBSCAN labels from symmetric neighbour pairs (self pairs included)."""
-    labels = np.full(n, NOISE, dtype=np.int64)
-    if n == 0:
+def _canonical(raw: np.ndarray, n_comp: int) -> np.ndarray:
+    """Labels from raw component numbers (``-1`` noise): clusters numbered by their smallest member index."""
+    labels = np.full(len(raw), NOISE, dtype=np.int64)
+    member = np.flatnonzero(raw >= 0)
+    if len(member) == 0:
         return labels
+    # ``member`` is ascending, so the first occurrence of a component is its smallest member.
+    comps, first = np.unique(raw[member], return_index=True)
+    rank = np.empty(n_comp, dtype=np.int64)
+    rank[comps[np.argsort(first, kind="stable")]] = np.arange(len(comps))
+    labels[member] = rank[raw[member]]
+    return labels
+
+
+def _labels_from_pairs(n: int, left: np.ndarray, right: np.ndarray, min_size: int) -> np.ndarray:
+    """Canonical DBSCAN labels from all symmetric neighbour pairs (self pairs included)."""
+    if n == 0:
+        return np.full(0, NOISE, dtype=np.int64)
     core = np.bincount(left, minlength=n) >= min_size
     if not core.any():
-        return labels
+        return np.full(n, NOISE, dtype=np.int64)
     both = core[left] & core[right]
     graph = coo_matrix((np.ones(int(both.sum()), dtype=np.int8), (left[both], right[both])), shape=(n, n)).tocsr()
     n_comp, comp = connected_components(graph, directed=False)
@@ -330,17 +452,161 @@ def _labels_from_pairs(n: int, left: np.ndarray, right: np.ndarray, min_size: in
         np.minimum.at(best, left[edge], right[edge])
         border = best < n
         raw[border] = comp[best[border]]
-    member = np.flatnonzero(raw >= 0)
-    # Canonical numbering: by the smallest member index of each cluster.
-    first = np.full(n_comp, n, dtype=np.int64)
-    np.minimum.at(first, raw[member], member)
-    rank = np.empty(n_comp, dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(n_comp)
-    labels[member] = rank[raw[member]]
+    return _canonical(raw, n_comp)
+
+
+def _rank_within(*keys: np.ndarray) -> np.ndarray:
+    """Position of each row among the rows with the same keys, rows already sorted by those keys."""
+    m = len(keys[0])
+    starts = np.ones(m, dtype=bool)
+    for k in keys:
+        starts[1:] &= k[1:] == k[:-1]
+    starts = ~starts
+    starts[:1] = True
+    index = np.arange(m)
+    return index - np.maximum.accumulate(np.where(starts, index, 0))
+
+
+def _merge(comp: np.ndarray, n_comp: int, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
+    """Component numbers after joining the components of ``a[k]`` and ``b[k]`` for every k."""
+    if len(a) == 0:
+        return comp, n_comp
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (comp[a], comp[b])), shape=(n_comp, n_comp))
+    n_new, relabel = connected_components(graph, directed=False)
+    return relabel[comp], n_new
+
+
+def _dbscan(geoms: np.ndarray, eps: float, k: int, groups: np.ndarray | None = None, stats: dict[str, Any] | None = None) -> np.ndarray:
+    """DBSCAN labels deciding only the pairs the labels depend on (see :func:`dbscan_labels`).
+
+    Every candidate pair (:meth:`_PairFinder.candidates`) is either known to
+    be within ``eps`` from the cheap bounds or *open*. Open pairs are decided
+    exactly (:meth:`_PairFinder.decide_many`) only when the answer can change
+    a label, in rounds:
+
+    1. core flags: for each geometry with fewer than ``min_size`` known
+       neighbours that could still reach it, its next open pairs (as many as
+       it lacks, doubling each round);
+    2. clusters: open pairs between two core geometries of different
+       components, a few per pair of components (doubling each round, the
+       smallest :meth:`_PairFinder.lower_bound` first), until no open pair
+       joins two components;
+    3. borders: open pairs between a non-core geometry and a core geometry
+       with a lower index than its lowest known core neighbour.
+    """
+    n = len(geoms)
+    labels = np.full(n, NOISE, dtype=np.int64)
+    out = stats if stats is not None else {}
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        out[name] = now - clock[0]
+        clock[0] = now
+
+    if n == 0:
+        return labels
+    finder = _PairFinder(geoms, eps, groups)
+    lap("index_s")
+    parts = _run(finder.candidates, finder.tasks(), finder.threaded)
+    empty = np.zeros(0, dtype=finder.index_type)
+    left = np.concatenate([empty, *(p[0] for p in parts)])
+    right = np.concatenate([empty, *(p[1] for p in parts)])
+    sure = np.concatenate([np.zeros(0, dtype=bool), *(p[2] for p in parts)])
+    del parts
+    known_l, known_r = [left[sure]], [right[sure]]
+    count = 1 + np.bincount(known_l[0], minlength=n) + np.bincount(known_r[0], minlength=n)
+    ol, orr = left[~sure], right[~sure]  # the open pairs
+    out.update(candidate_pairs=len(left), known_pairs=int(sure.sum()), open_pairs=len(ol))
+    del left, right, sure
+    alive = np.ones(len(ol), dtype=bool)  # open and not yet decided
+    tested = [0]
+
+    def decide(pick: np.ndarray) -> np.ndarray:
+        """Decide the open pairs ``pick``; return those within ``eps``."""
+        within = finder.decide_many(ol[pick], orr[pick])
+        alive[pick] = False
+        tested[0] += len(pick)
+        return pick[within]
+
+    lap("candidates_s")
+
+    # 1. Core flags. Each round decides, for every geometry short of min_size that can still
+    # reach it, about ``factor`` times as many of its open pairs as it lacks: a pair is taken
+    # when its fixed pseudo-random number is below the geometry's share (no sorting; the
+    # labels do not depend on which pairs are decided first, only the work does).
+    pending = count < k
+    idx = np.flatnonzero(pending[ol] | pending[orr])
+    pl, pr = ol[idx], orr[idx]
+    draw = np.random.default_rng(0).random(len(idx), dtype=np.float32)
+    factor, rounds = 1, 0
+    while len(idx):
+        short_l, short_r = count[pl] < k, count[pr] < k
+        possible = np.bincount(pl[short_l], minlength=n) + np.bincount(pr[short_r], minlength=n)
+        live = (count < k) & (count + possible >= k)
+        keep = live[pl] | live[pr]
+        idx, pl, pr, draw = idx[keep], pl[keep], pr[keep], draw[keep]
+        if not len(idx):
+            break
+        share = np.zeros(n, dtype=np.float32)
+        share[live] = (k - count[live]) * factor / possible[live]
+        accepted = decide(idx[(draw < share[pl]) | (draw < share[pr])])
+        count += np.bincount(ol[accepted], minlength=n) + np.bincount(orr[accepted], minlength=n)
+        known_l.append(ol[accepted])
+        known_r.append(orr[accepted])
+        keep = alive[idx]
+        idx, pl, pr, draw = idx[keep], pl[keep], pr[keep], draw[keep]
+        factor *= 2
+        rounds += 1
+    out["core_rounds"] = rounds
+    core = count >= k
+    kl, kr = np.concatenate(known_l), np.concatenate(known_r)
+    lap("core_s")
+
+    if core.any():
+        # 2. Clusters: components of the core geometries.
+        both = core[kl] & core[kr]
+        graph = coo_matrix((np.ones(int(both.sum()), dtype=np.int8), (kl[both], kr[both])), shape=(n, n))
+        n_comp, comp = connected_components(graph, directed=False)
+        idx = np.flatnonzero(alive & core[ol] & core[orr])
+        idx = idx[comp[ol[idx]] != comp[orr[idx]]]
+        per_pair, rounds = 1, 0
+        while len(idx):
+            a, b = comp[ol[idx]], comp[orr[idx]]
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            order = np.lexsort((finder.lower_bound(ol[idx], orr[idx]), hi, lo))
+            idx, lo, hi = idx[order], lo[order], hi[order]
+            accepted = decide(idx[_rank_within(lo, hi) < per_pair])
+            comp, n_comp = _merge(comp, n_comp, ol[accepted], orr[accepted])
+            idx = idx[alive[idx]]
+            idx = idx[comp[ol[idx]] != comp[orr[idx]]]
+            per_pair *= 2
+            rounds += 1
+        out["connect_rounds"] = rounds
+        lap("connect_s")
+
+        # 3. Borders: the core neighbour with the lowest index decides.
+        raw = np.where(core, comp, -1)
+        best = np.full(n, n, dtype=np.int64)
+        one = core[kl] != core[kr]
+        np.minimum.at(best, np.where(core[kl[one]], kr[one], kl[one]), np.where(core[kl[one]], kl[one], kr[one]))
+        idx = np.flatnonzero(alive & (core[ol] != core[orr]))
+        border_end = np.where(core[ol[idx]], orr[idx], ol[idx])
+        core_end = np.where(core[ol[idx]], ol[idx], orr[idx])
+        accepted = decide(idx[core_end < best[border_end]])
+        if len(accepted):
+            first_core = core[ol[accepted]]
+            np.minimum.at(best, np.where(first_core, orr[accepted], ol[accepted]), np.where(first_core, ol[accepted], orr[accepted]))
+        border = ~core & (best < n)
+        raw[border] = comp[best[border]]
+        lap("border_s")
+        labels = _canonical(raw, n_comp)
+    out.update(exact_tests=tested[0], core=int(core.sum()), clusters=int(labels.max()) + 1 if n else 0)
+    lap("labels_s")
     return labels
 
 
-def dbscan_labels(geoms_metric: Any, eps_m: float, min_size: int) -> np.ndarray:
+def dbscan_labels(geoms_metric: Any, eps_m: float, min_size: int, *, stats: dict[str, Any] | None = None) -> np.ndarray:
     """DBSCAN cluster labels of geometries in metres (see the module's rules).
 
     Parameters
@@ -355,6 +621,11 @@ def dbscan_labels(geoms_metric: Any, eps_m: float, min_size: int) -> np.ndarray:
     min_size : int
         Neighbours (the geometry itself included) a core geometry needs:
         1 to :data:`MAX_MIN_SIZE`.
+    stats : dict, optional
+        When given, filled with the seconds of each step (``index_s``,
+        ``candidates_s``, ``core_s``, ``connect_s``, ``border_s``,
+        ``labels_s``) and counts (``candidate_pairs``, ``known_pairs``,
+        ``open_pairs``, ``exact_tests``, ``core``, ``clusters``).
 
     Returns
     -------
@@ -373,6 +644,29 @@ def dbscan_labels(geoms_metric: Any, eps_m: float, min_size: int) -> np.ndarray:
     >>> pts = shapely.points([0, 10, 20, 500, 1000], [0, 0, 0, 0, 0])
     >>> dbscan_labels(pts, 15, 2).tolist()
     [0, 0, 0, -1, -1]
+    """
+    eps = check_eps(eps_m)
+    k = check_min_size(min_size)
+    geoms = _as_geometries(geoms_metric)
+    return _dbscan(geoms, eps, k, stats=stats)
+
+
+def dbscan_labels_all_pairs(geoms_metric: Any, eps_m: float, min_size: int) -> np.ndarray:
+    """The labels of :func:`dbscan_labels` computed the plain way, from every neighbour pair.
+
+    Decides every candidate pair exactly (:func:`neighbour_pairs`), counts
+    neighbours and joins core neighbours; slower, with fewer shortcuts: the
+    reference the tests and the benchmark compare :func:`dbscan_labels` with.
+
+    Parameters
+    ----------
+    geoms_metric, eps_m, min_size
+        As for :func:`dbscan_labels`.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The same labels as :func:`dbscan_labels`.
     """
     eps = check_eps(eps_m)
     k = check_min_size(min_size)
@@ -416,6 +710,5 @@ def dbscan_by_group(geoms_metric: Any, groups: Sequence[Any] | np.ndarray | pd.S
     codes, _ = pd.factorize(pd.Series(list(groups), dtype=object), use_na_sentinel=True)
     if len(codes) != len(geoms):
         raise ValueError(f"groups has {len(codes)} values for {len(geoms)} geometries")
-    left, right = _pairs(geoms, eps)
-    same = codes[left] == codes[right]  # NaN groups share the sentinel -1: one group
-    return _labels_from_pairs(len(geoms), left[same], right[same], k)
+    # NaN groups share the sentinel -1: one group.
+    return _dbscan(geoms, eps, k, groups=np.asarray(codes, dtype=np.int64))

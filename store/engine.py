@@ -1,6 +1,8 @@
 """Engines for the two supported databases: a SQLite file and PostgreSQL/PostGIS."""
 from __future__ import annotations
 
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ from settings import get_settings
 # Plain PostgreSQL URLs name no driver (SQLAlchemy would pick psycopg2, which
 # is not installed); the store speaks psycopg 3.
 _POSTGRES_DRIVERLESS = {"postgres", "postgresql"}
+#: How long a SQLite transaction waits for another connection's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -48,9 +52,23 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     For SQLite the parent directory of the file is created, and each
     connection gets foreign keys enforced and WAL journaling (readers do not
     block the writer: Streamlit serves several sessions at once). SQLAlchemy
-    then emits ``BEGIN`` itself, because Python's sqlite3 module otherwise
-    delays it and breaks SAVEPOINTs (see SQLAlchemy's SQLite dialect docs,
-    "Serializable isolation / Savepoints / Transactional DDL").
+    then emits ``BEGIN IMMEDIATE`` itself, because Python's sqlite3 module
+    otherwise delays it and breaks SAVEPOINTs (see SQLAlchemy's SQLite
+    dialect docs, "Serializable isolation / Savepoints / Transactional DDL").
+
+    ``IMMEDIATE`` takes SQLite's write lock when the transaction begins. With
+    a plain (deferred) ``BEGIN`` a transaction reads first and asks for the
+    lock at its first write; when another connection wrote meanwhile, SQLite
+    cannot upgrade the stale read snapshot and fails at once with "database
+    is locked" (``SQLITE_BUSY_SNAPSHOT``: the busy timeout does not apply).
+    Concurrent sessions submitting, supporting or voting lost most of their
+    writes that way (``bench/concurrency.py``). Now transactions queue for the
+    lock, waiting up to :data:`SQLITE_BUSY_TIMEOUT_S`, and run one at a time,
+    which is what SQLite does with writers anyway (read-only transactions
+    queue too). A transaction a thread opens while it already has one open on
+    the same engine (a service called inside another's block) begins
+    deferred instead, as before: it reads, and waiting for the lock its own
+    thread holds would only time out.
     """
     parsed = normalise_url(url if url is not None else get_settings().database_url)
     path = sqlite_file(parsed)
@@ -60,6 +78,8 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         # Streamlit keeps the engine for the life of the process; drop
         # connections the server closed meanwhile instead of failing a page.
         kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.get("connect_args", {})}
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
@@ -78,6 +98,24 @@ def _configure_sqlite(engine: Engine) -> None:
         finally:
             cursor.close()
 
+    # The connections of this engine with a transaction open, per thread.
+    open_in_thread = threading.local()
+
+    def _open_here() -> weakref.WeakSet[Any]:
+        if not hasattr(open_in_thread, "connections"):
+            open_in_thread.connections = weakref.WeakSet()
+        return open_in_thread.connections
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock now, not at the first write (see make_engine).
+        # A transaction opened while this thread already holds one reads (deferred):
+        # waiting for the lock this very thread holds could only time out.
+        open_here = _open_here()
+        connection.exec_driver_sql("BEGIN" if len(open_here) else "BEGIN IMMEDIATE")
+        open_here.add(connection)
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        _open_here().discard(connection)

@@ -15,6 +15,7 @@ from geo.clustering import (
     check_min_size,
     dbscan_by_group,
     dbscan_labels,
+    dbscan_labels_all_pairs,
     neighbour_pairs,
 )
 
@@ -42,6 +43,53 @@ def random_mixed(n, seed, size_m=3000.0):
         else:
             r = rng.uniform(10, 80)
             out.append(shapely.Point(x, y).buffer(r, quad_segs=int(rng.integers(1, 4))))
+    return np.array(out, dtype=object)
+
+
+def proposal_like(n, seed, size_m=5000.0):
+    """Shapes like the residents' proposals, large for their spacing, with multi-part forms and holes.
+
+    Half points, a quarter lines (2-4 vertices, steps of 80-300 m), a quarter
+    star polygons (radius 40-250 m, some with a hole), and one in twenty of
+    the lines and polygons made a two-part Multi* form; half of them around
+    10 centres (spread 150 m), the rest anywhere in a square of ``size_m``.
+    Most pairs of such shapes are near by their bounding boxes but not by
+    their first vertices, so the clustering decides them one by one.
+    """
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, size_m, size=(10, 2))
+
+    def star(x, y):
+        k = int(rng.integers(4, 8))
+        r = rng.uniform(40, 250)
+        ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+        rad = r * rng.uniform(0.6, 1.0, k)
+        shell = np.column_stack([x + rad * np.cos(ang), y + rad * np.sin(ang)])
+        if rng.random() < 0.2:
+            return shapely.Polygon(shell, [shapely.Point(x, y).buffer(r * 0.3, quad_segs=2).exterior.coords])
+        return shapely.Polygon(shell)
+
+    def walk(x, y):
+        steps = rng.normal(0, 1, size=(int(rng.integers(1, 4)), 2)) * rng.uniform(80, 300)
+        return shapely.LineString(np.vstack([[x, y], [x, y] + np.cumsum(steps, axis=0)]))
+
+    out = []
+    while len(out) < n:
+        if rng.random() < 0.5:
+            x, y = rng.uniform(0, size_m, 2)
+        else:
+            x, y = centres[rng.integers(len(centres))] + rng.normal(0, 150, 2)
+        kind = rng.choice(3, p=[0.5, 0.25, 0.25])
+        if kind == 0:
+            g = shapely.Point(x, y)
+        else:
+            make = walk if kind == 1 else star
+            g = make(x, y)
+            if rng.random() < 0.05:
+                dx, dy = rng.normal(0, 300, 2)
+                g = shapely.multilinestrings([g, make(x + dx, y + dy)]) if kind == 1 else shapely.multipolygons([g, make(x + dx, y + dy)])
+        if g.is_valid:
+            out.append(g)
     return np.array(out, dtype=object)
 
 
@@ -307,3 +355,68 @@ def test_chunks_and_threads_give_the_same_pairs(monkeypatch):
     dist = shapely.distance(geoms[:, None], geoms[None, :])
     expected, _ = brute_force_dbscan(dist, 50.0, 4)
     assert (dbscan_labels(geoms, 50.0, 4) == expected).all()
+
+
+@pytest.mark.parametrize("eps, k, seed", [(8.0, 2, 1), (25.0, 4, 2), (50.0, 8, 3), (90.0, 15, 4), (20.0, 1, 5)])
+def test_equals_brute_force_on_large_shapes_with_multi_parts_and_holes(eps, k, seed):
+    geoms = proposal_like(700, seed)
+    assert {"MultiPolygon", "MultiLineString", "Polygon", "LineString", "Point"} == {g.geom_type for g in geoms}
+    dist = shapely.distance(geoms[:, None], geoms[None, :])
+    expected, core = brute_force_dbscan(dist, eps, k)
+    # Not a trivial layout: several clusters and noise (except single linkage), border members from k = 3.
+    assert expected.max() >= 2
+    assert (expected == -1).any() == (k > 1)
+    assert (~core & (expected >= 0)).any() == (k > 2)
+    stats = {}
+    assert (dbscan_labels(geoms, eps, k, stats=stats) == expected).all()
+    # Most candidate pairs are left open by the cheap bounds, and not all of them need deciding.
+    assert stats["open_pairs"] > stats["known_pairs"] > 0
+    assert 0 < stats["exact_tests"] < stats["open_pairs"]
+    assert stats["core"] == int(core.sum()) and stats["clusters"] == expected.max() + 1
+    assert (dbscan_labels_all_pairs(geoms, eps, k) == expected).all()
+    groups = np.random.default_rng(seed).choice(["a", "b"], size=len(geoms))
+    masked = np.where(groups[:, None] == groups[None, :], dist, np.inf)
+    expected_g, _ = brute_force_dbscan(masked, eps, k)
+    assert (dbscan_by_group(geoms, groups, eps, k) == expected_g).all()
+
+
+def test_ambiguous_borders_among_large_shapes_follow_the_lowest_index_rule():
+    # Large shapes with a high min_size: many non-core members touch two clusters.
+    geoms = proposal_like(700, seed=3)
+    eps, k = 50.0, 8
+    dist = shapely.distance(geoms[:, None], geoms[None, :])
+    expected, core = brute_force_dbscan(dist, eps, k)
+    assert len(ambiguous_borders(dist, eps, expected, core)) >= 3
+    assert (dbscan_labels(geoms, eps, k) == expected).all()
+    for seed in (1, 2):  # another order is another canonical answer, still the brute force's
+        perm = np.random.default_rng(seed).permutation(len(geoms))
+        shuffled_expected, _ = brute_force_dbscan(dist[np.ix_(perm, perm)], eps, k)
+        assert (dbscan_labels(geoms[perm], eps, k) == shuffled_expected).all()
+
+
+def test_small_steps_over_threads_give_the_brute_force_labels(monkeypatch):
+    from geo import clustering
+
+    geoms = proposal_like(500, seed=13)
+    dist = shapely.distance(geoms[:, None], geoms[None, :])
+    monkeypatch.setattr(clustering, "_CHUNK", 23)
+    monkeypatch.setattr(clustering, "_DECIDE_CHUNK", 7)
+    monkeypatch.setattr(clustering, "_THREAD_MIN_GEOMS", 1)
+    for eps, k in [(30.0, 5), (60.0, 10)]:
+        expected, _ = brute_force_dbscan(dist, eps, k)
+        assert expected.max() >= 2
+        assert (dbscan_labels(geoms, eps, k) == expected).all()
+        assert (dbscan_labels_all_pairs(geoms, eps, k) == expected).all()
+
+
+def test_points_only_and_shapes_only_inputs():
+    rng = np.random.default_rng(17)
+    points = shapely.points(rng.uniform(0, 1000, (400, 2)))
+    shapes = proposal_like(700, seed=17)
+    shapes = shapes[shapely.get_type_id(shapes) != 0]
+    for geoms, eps, k in [(points, 40.0, 3), (shapes, 20.0, 4), (points[:1], 5.0, 1), (points[:1], 5.0, 2)]:
+        geoms = np.asarray(geoms, dtype=object)
+        dist = shapely.distance(geoms[:, None], geoms[None, :])
+        expected, _ = brute_force_dbscan(dist, eps, k)
+        assert (dbscan_labels(geoms, eps, k) == expected).all()
+        assert (dbscan_labels_all_pairs(geoms, eps, k) == expected).all()

@@ -123,6 +123,7 @@ def test_the_clustering_runs_in_the_database(store, monkeypatch):
         raise AssertionError("the database path must not cluster in Python")
 
     monkeypatch.setattr(geo.clustering, "_pairs", fail)
+    monkeypatch.setattr(geo.clustering, "_dbscan", fail)
     monkeypatch.setattr(geo.clustering, "_labels_from_pairs", fail)
     statements = []
 
