@@ -6,6 +6,7 @@
 | basemap tiles | ``GOYANG_TILES`` | ``tiles`` | ``none`` (boundaries are the base) |
 | tile attribution | ``GOYANG_TILES_ATTR`` | ``tiles_attr`` | (OSM attribution for ``osm``) |
 | migrate on start | ``GOYANG_MIGRATE`` (``auto`` or ``off``) | ``migrate`` | ``auto`` |
+| PostgreSQL connections per process | ``GOYANG_DB_POOL`` | ``db_pool`` | ``10`` (and as many again in overflow) |
 
 With several app instances behind a load balancer, set ``GOYANG_MIGRATE=off``
 and run ``python -m store.migrate upgrade`` once per release (see
@@ -46,6 +47,7 @@ class Settings:
     tiles: str
     tiles_attr: str | None
     migrate_on_start: bool = True
+    db_pool: int = 10
 
 
 def default_database_url() -> str:
@@ -60,7 +62,19 @@ def get_settings() -> Settings:
         tiles=os.environ.get("GOYANG_TILES") or _secret("tiles") or "none",
         tiles_attr=os.environ.get("GOYANG_TILES_ATTR") or _secret("tiles_attr"),
         migrate_on_start=_migrate_setting(os.environ.get("GOYANG_MIGRATE") or _secret("migrate") or "auto"),
+        db_pool=_pool_setting(os.environ.get("GOYANG_DB_POOL") or _secret("db_pool") or "10"),
     )
+
+
+def _pool_setting(value: str) -> int:
+    """Connections a process keeps open to PostgreSQL (1-200); as many again may open under load."""
+    try:
+        size = int(str(value).strip())
+    except ValueError:
+        size = 0
+    if not 1 <= size <= 200:
+        raise ValueError(f"GOYANG_DB_POOL must be a whole number from 1 to 200, not {value!r}")
+    return size
 
 
 def _migrate_setting(value: str) -> bool:

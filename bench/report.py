@@ -17,6 +17,32 @@ NOTES = {
         "+ sjoin intersects (districts, legal dongs), first match. The baseline answers a simpler question for lines and polygons "
         "(any touched district, not the largest overlap); check = identical hub, district and legal dong for every point the baseline "
         "places (points in gaps between legal-dong polygons are left out: the baseline finds none, ours takes the nearest).",
+        "linking (vs PostGIS): baseline = one SQL query on PostgreSQL/PostGIS in a throwaway database: nearest hub by KNN "
+        "(CROSS JOIN LATERAL … ORDER BY h.geom <-> p.geom, h.code LIMIT 1), district and legal dong by ST_Intersects joins "
+        "keeping the largest overlap (area of ST_Intersection, length for lines, 1 for points; ties to the smaller code; nearest "
+        "polygon when nothing is touched): the same rules as ours. Proposals and reference layers are projected to EPSG:5179 in "
+        "Python (bit-identical coordinates), COPY'd as EWKB with GIST indexes; loading is timed apart (details: load_s) from the "
+        "query, which includes fetching the result to Python. Session: jit off, work_mem 64MB. check = hub, district and legal "
+        "dong equal for every geometry and hub distance within 1e-3 m (differences accepted only as measured ties, counted in details).",
+    ],
+    "clustering": [
+        "clustering: ours = planning.clusters.cluster_frame (lon/lat to EPSG:5179, geo.clustering.dbscan_labels: k-d tree and STRtree "
+        "candidates, exact distance tests only for the pairs that can change a label); baseline = store.analysis.Analysis.cluster_dbscan "
+        "in PostGIS (ST_Transform into a temporary table, GiST, core flags by ST_DWithin, ST_ClusterDBSCAN, border rule and numbering "
+        "in SQL), loading not timed. Generated proposals inside Goyang (50% points, 25% lines, 25% polygons), distance geometry to "
+        "geometry, min size 3. check = identical labels for every proposal (border members join their lowest-id core neighbour's "
+        "cluster, clusters numbered by smallest member id); with --db sqlite there is no baseline and the labels are checked against "
+        "geo.clustering.dbscan_labels_all_pairs. details: ours_steps, baseline_steps, load_s.",
+    ],
+    "concurrency": [
+        "concurrency: N simulated residents of 행신1동 (distinct accounts), one thread each, sharing one Store like one app process, "
+        "call the services with no pause: proposals open (submit, support, comment; everyone supports the same 3 proposals; a repeated "
+        "support must be refused), voting (ballots of 1-5 of the district's proposals, each replacing the last; over-quota ballots "
+        "refused), allocation (N admins approve N proposals of one district at once, the quota fitting about a quarter: the last-quota "
+        "race). baseline = the same workload by one thread in turns, on a fresh database; throughput ratio below 1 = concurrency gains. "
+        "check = from the database afterwards: every accepted write stored and nothing else, no duplicate support or vote, every "
+        "refusal justified, no district's committed amount above its quota, no error. One process is bound by its Python work (one "
+        "thread runs at a time): more throughput needs more app processes (docs/deployment.md), not more threads.",
     ],
     "map_payload": [
         "map_payload: ours = the residents' page (base map + proposal_layer(max_features=500) as st_folium's feature group); "

@@ -1,6 +1,7 @@
 """Reference geography in the store: budget districts, centres, and the gazetteer used for linking."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -154,6 +155,8 @@ class _GazetteerCache:
 
 
 _cache: dict[str, _GazetteerCache] = {}
+#: One rebuild at a time: residents submitting together at a cold start wait for one build instead of each making its own.
+_build_lock = threading.Lock()
 
 
 def gazetteer(store: "Store") -> Gazetteer:
@@ -166,11 +169,14 @@ def gazetteer(store: "Store") -> Gazetteer:
     with store.transaction() as tx:
         key = (tuple(sorted(c.code for c in tx.centres.list(hubs_only=True))), tx.districts.versions())
     slot = _cache.setdefault(store.url, _GazetteerCache())
-    if slot.key != key or slot.value is None:
-        hubs = centres_frame(store, hubs_only=True)
-        slot.value = build_gazetteer(hubs[["code", "name", "geometry"]], districts_frame(store), legal_dongs())
-        slot.key = key
-    return slot.value
+    if slot.key == key and slot.value is not None:
+        return slot.value
+    with _build_lock:
+        if slot.key != key or slot.value is None:  # another thread may have built it meanwhile
+            hubs = centres_frame(store, hubs_only=True)
+            value = build_gazetteer(hubs[["code", "name", "geometry"]], districts_frame(store), legal_dongs())
+            slot.value, slot.key = value, key
+        return slot.value
 
 
 def district_choices(store: "Store") -> dict[str, str]:

@@ -78,6 +78,11 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         # Streamlit keeps the engine for the life of the process; drop
         # connections the server closed meanwhile instead of failing a page.
         kwargs.setdefault("pool_pre_ping", True)
+        # Streamlit serves every session of the process on its own thread: size the pool for
+        # them (GOYANG_DB_POOL), or concurrent voters wait 30 s for a connection and fail.
+        pool = get_settings().db_pool
+        kwargs.setdefault("pool_size", pool)
+        kwargs.setdefault("max_overflow", pool)
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.get("connect_args", {})}
     engine = create_engine(parsed, **kwargs)

@@ -125,3 +125,32 @@ def test_demo_budget_cycle_with_published_quotas(store):
         total = sum(q.amount_krw for q in tx.quotas.list(cid))
     assert total == 3_000_000_000
     assert published_quota_status(store, "4128164000").quota_krw > 20_000_000
+
+
+def test_gazetteer_is_built_once_when_many_ask_at_a_cold_start(store, monkeypatch):
+    import threading
+
+    import planning.geography as geography
+
+    install_reference_data(store)
+    geography._cache.pop(store.url, None)
+    builds = []
+    real = geography.build_gazetteer
+
+    def counting(*args, **kwargs):
+        builds.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(geography, "build_gazetteer", counting)
+    got, start = [], threading.Barrier(6)
+
+    def ask():
+        start.wait()
+        got.append(gazetteer(store))
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1 and len(got) == 6 and all(g is got[0] for g in got)

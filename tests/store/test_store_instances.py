@@ -98,3 +98,22 @@ def test_the_migrate_setting(monkeypatch) -> None:
     monkeypatch.delenv("GOYANG_MIGRATE")
     settings.get_settings.cache_clear()
     assert settings.get_settings().migrate_on_start is True
+
+
+def test_the_pool_setting(monkeypatch) -> None:
+    from store.engine import make_engine
+
+    monkeypatch.setenv("GOYANG_DB_POOL", "24")
+    settings.get_settings.cache_clear()
+    try:
+        engine = make_engine("postgresql://postgres@127.0.0.1:5432/postgres")  # no connection is made here
+        assert engine.pool.size() == 24 and engine.pool._max_overflow == 24
+        engine.dispose()
+        for bad in ("0", "many", "500"):
+            monkeypatch.setenv("GOYANG_DB_POOL", bad)
+            settings.get_settings.cache_clear()
+            with pytest.raises(ValueError, match="GOYANG_DB_POOL"):
+                settings.get_settings()
+    finally:
+        monkeypatch.delenv("GOYANG_DB_POOL")
+        settings.get_settings.cache_clear()
