@@ -160,10 +160,16 @@ def phase_refusal(cycle: Any, action: str) -> NotAllowed:
     )
 
 
-def current_cycle_in(tx: Any) -> BudgetCycle | None:
-    """The current budget cycle (largest fiscal year) inside an open transaction, or None."""
+def current_cycle_in(tx: Any, for_share: bool = False) -> BudgetCycle | None:
+    """The current budget cycle (largest fiscal year) inside an open transaction, or None.
+
+    ``for_share``: hold a shared lock on it until the transaction ends, so a
+    phase change cannot slip in between the phase check and the write.
+    """
     cycles = tx.cycles.list()
-    return cycles[0] if cycles else None
+    if not cycles:
+        return None
+    return tx.cycles.get(cycles[0].id, for_share=True) if for_share else cycles[0]
 
 
 def current_cycle(store: Store) -> BudgetCycle | None:
@@ -240,8 +246,8 @@ def cycle_rules(cycle: Any) -> AllocationRules:
     return AllocationRules.from_mapping(json.loads(cycle.rules_json or "{}"))
 
 
-def _cycle(tx: Any, cycle_id: int, for_update: bool = False) -> BudgetCycle:
-    cycle = tx.cycles.get(cycle_id, for_update=for_update)
+def _cycle(tx: Any, cycle_id: int, for_update: bool = False, for_share: bool = False) -> BudgetCycle:
+    cycle = tx.cycles.get(cycle_id, for_update=for_update, for_share=for_share)
     if cycle is None:
         raise InvalidInput(
             "no_such_cycle",
@@ -788,7 +794,7 @@ def cast_votes(store: Store, actor: Actor | int | None, cycle_id: int, proposal_
     with store.transaction() as tx:
         me = require_role(actor_in(tx, actor), "resident")
         tx.lock_resident(me.id)
-        cycle = _cycle(tx, cycle_id)
+        cycle = _cycle(tx, cycle_id, for_share=True)  # a phase change waits for ballots being cast
         _require_phase(cycle, "vote")
         if me.home_district_code is None:
             raise NotAllowed(

@@ -235,7 +235,7 @@ def _require_phase(tx: Any, action: str) -> None:
     """Refuse ``action`` when the current budget cycle's phase does not allow it (no cycle: allowed)."""
     from planning.budget import current_cycle_in, phase_allows, phase_refusal  # budget imports this module
 
-    cycle = current_cycle_in(tx)
+    cycle = current_cycle_in(tx, for_share=True)  # a phase change waits for this transaction
     if cycle is not None and not phase_allows(cycle, action):
         raise phase_refusal(cycle, action)
 

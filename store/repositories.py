@@ -1150,10 +1150,18 @@ class Cycles(_Repository):
         self._session.flush()
         return cycle
 
-    def get(self, cycle_id: int, for_update: bool = False) -> BudgetCycle | None:
-        """The cycle with this id, or None; ``for_update`` locks its row until the transaction ends."""
+    def get(self, cycle_id: int, for_update: bool = False, for_share: bool = False) -> BudgetCycle | None:
+        """The cycle with this id, or None.
+
+        ``for_update`` locks its row until the transaction ends (a phase
+        change); ``for_share`` takes a shared lock: any number of residents
+        acting in the current phase hold it at once, and a phase change waits
+        for them (PostgreSQL; SQLite's write lock already serialises both).
+        """
         if for_update:
             return self._session.get(BudgetCycle, cycle_id, with_for_update=True, populate_existing=True)
+        if for_share:
+            return self._session.get(BudgetCycle, cycle_id, with_for_update={"read": True}, populate_existing=True)
         return self._session.get(BudgetCycle, cycle_id)
 
     def by_year(self, fiscal_year: int) -> BudgetCycle | None:

@@ -241,3 +241,24 @@ def test_a_service_called_inside_an_open_transaction_does_not_wait_for_its_own_t
     assert sum(len(codes) for codes in found.values()) == 44
     with store.transaction() as tx:
         assert tx.residents.get(resident).display_name == "바뀐 이름"
+
+
+def test_a_phase_change_waits_for_a_ballot_being_cast(shared):
+    """A ballot that saw "voting" commits before the cycle moves on (shared lock on the cycle row; PostgreSQL)."""
+    import threading
+    import time
+
+    store = shared
+    if store.backend != "postgresql":
+        pytest.skip("SQLite: every transaction takes the write lock at BEGIN, so the two cannot overlap at all")
+    admin, planner, author = staff(store)
+    cid, _ids = cycle_in_voting(store, admin, planner, author, [10 * M], quota=70 * M)
+    moved: list[str] = []
+    with store.transaction() as tx:  # a voter's transaction, between its phase check and its write
+        assert tx.cycles.get(cid, for_share=True).phase == "voting"
+        mover = threading.Thread(target=lambda: moved.append(advance_phase(store, admin, cid)))
+        mover.start()
+        time.sleep(0.8)
+        assert moved == [] and mover.is_alive()  # the admin's phase change waits
+    mover.join(timeout=30)
+    assert moved == ["allocation"]
