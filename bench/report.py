@@ -44,6 +44,17 @@ NOTES = {
         "refusal justified, no district's committed amount above its quota, no error. One process is bound by its Python work (one "
         "thread runs at a time): more throughput needs more app processes (docs/deployment.md), not more threads.",
     ],
+    "browser": [
+        "browser: Chromium (/usr/bin/chromium, headless, 1400×1100) against `streamlit run streamlit_app.py` on PostGIS. nav_to_map_s = "
+        "navigation start to the first proposal layer painted (a new set of elements in the map iframe's proposals pane, then two "
+        "animation frames); nav_to_settled_s = to the last layer once the app has been idle for 2 s; cold = first session after the "
+        "server starts, warm = a second browser context. pan_to_update_s = mouse up after a drag to the new layer painted, including "
+        "streamlit-folium's 250 ms debounce; the value is the median (browser rows are not best-of). rss_peak_MB = VmHWM of the "
+        "Streamlit process; baseline = the same sessions on an empty database. sessions_* = K browsers at once: navigation, two drags, "
+        "sign-in, submitting a point. check = the clusters or features drawn equal the app's count for the browser's view / one stored "
+        "proposal per resident. Navigation baseline = the naive one-marker-per-proposal MarkerCluster map as a static HTML file of "
+        "min(n, 10,000) proposals, with no Streamlit round trip (a lower bound for a naive page).",
+    ],
     "map_payload": [
         "map_payload: ours = the residents' page (base map + proposal_layer(max_features=500) as st_folium's feature group); "
         "baseline = naive map, every proposal as a folium.Marker/GeoJson in one MarkerCluster, whatever the view. "

@@ -63,6 +63,11 @@ map_col, side_col = st.columns([3, 2], gap="medium")
 with map_col:
     m = base_map(lang())
     draw_control(lang()).add_to(m)
+    # streamlit-folium copies the map's new value (bounds, zoom) into st.session_state["residents_map"] before this
+    # run: take the new viewport now, so a pan costs one run (the new view's layer), not two (old layer, then st.rerun)
+    pending = viewport_from_result(st.session_state.get("residents_map"))
+    if pending is not None and pending != st.session_state.get("map_view"):
+        st.session_state["map_view"] = pending
     view = st.session_state.get("map_view")
     zoom = view.zoom if view else GOYANG_ZOOM
     shown = proposals_in_view(view.bbox if view else None, zoom, max_features=MAP_MAX_FEATURES, selected_id=st.session_state.get("selected_proposal"))

@@ -333,3 +333,20 @@ def test_card_shows_the_value_of_each_raster_layer_here(make_app, fake_map, app_
     at = make_app("demo-r001").run()
     assert not at.exception, at.exception
     assert any("침수 위험도 시험: 3.5 m" in c.value.replace("\\", "") for c in at.caption), [c.value for c in at.caption]
+
+
+def test_a_pan_costs_one_run_not_two(make_app, fake_map):
+    """streamlit-folium puts the map's new bounds into session_state["residents_map"] before the run:
+    the page draws the new view's proposals at once instead of drawing the old view and rerunning."""
+    from layers.viewport import viewport_from_result
+
+    moved = {"bounds": {"_southWest": {"lat": 37.62, "lng": 126.83}, "_northEast": {"lat": 37.63, "lng": 126.845}}, "zoom": 16}
+    fake_map.result = dict(moved)  # what the browser reports after this run too: the view did not move again
+    at = make_app()
+    at.session_state["residents_map"] = dict(moved)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(fake_map.calls) == 1, "the page ran twice (st.rerun) for one pan"
+    view = at.session_state["map_view"]
+    assert view == viewport_from_result(moved) and view.zoom == 16
+    assert "지금 보이는 지역의 제안" in text_of(at)
