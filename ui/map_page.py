@@ -117,5 +117,5 @@ with side_col:
             st.warning(err.message(lang()))
             st.session_state.pop("selected_proposal", None)
     else:
-        st.markdown(tr("map.in_view", n=shown.count))
+        st.markdown(tr("map.in_view", n=f"{shown.count:,}"))
         st.markdown(tr("map.draw_hint"))
