@@ -1,6 +1,7 @@
 """Migrations: run from code on both engines, idempotent, in step with the models."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, text
 from store_samples import HEAD, ONLY_POSTGIS, World
 
@@ -22,12 +23,18 @@ def test_open_migrates_a_new_database(store_url: str) -> None:
 
 
 def test_open_without_migrate_leaves_the_database_alone(store_url: str) -> None:
-    store = Store.open(store_url, migrate=False)
+    """Without migrating, an empty database is refused (SchemaNotCurrent) and left as it was."""
+    from store import SchemaNotCurrent
+    from store.engine import make_engine
+
+    with pytest.raises(SchemaNotCurrent):
+        Store.open(store_url, migrate=False)
+    engine = make_engine(store_url)
     try:
-        assert current_revision(store.engine) is None
-        assert not TABLES & set(inspect(store.engine).get_table_names())
+        assert current_revision(engine) is None
+        assert not TABLES & set(inspect(engine).get_table_names())
     finally:
-        store.dispose()
+        engine.dispose()
 
 
 def test_migrating_twice_is_a_no_op(world: World) -> None:
