@@ -7,6 +7,7 @@
 | tile attribution | ``GOYANG_TILES_ATTR`` | ``tiles_attr`` | (OSM attribution for ``osm``) |
 | migrate on start | ``GOYANG_MIGRATE`` (``auto`` or ``off``) | ``migrate`` | ``auto`` |
 | PostgreSQL connections per process | ``GOYANG_DB_POOL`` | ``db_pool`` | ``10`` (and as many again in overflow) |
+| smallest public group (privacy k) | ``GOYANG_PRIVACY_K`` | ``privacy_k`` | ``5`` distinct residents |
 
 With several app instances behind a load balancer, set ``GOYANG_MIGRATE=off``
 and run ``python -m store.migrate upgrade`` once per release (see
@@ -48,6 +49,7 @@ class Settings:
     tiles_attr: str | None
     migrate_on_start: bool = True
     db_pool: int = 10
+    privacy_k: int = 5
 
 
 def default_database_url() -> str:
@@ -63,7 +65,19 @@ def get_settings() -> Settings:
         tiles_attr=os.environ.get("GOYANG_TILES_ATTR") or _secret("tiles_attr"),
         migrate_on_start=_migrate_setting(os.environ.get("GOYANG_MIGRATE") or _secret("migrate") or "auto"),
         db_pool=_pool_setting(os.environ.get("GOYANG_DB_POOL") or _secret("db_pool") or "10"),
+        privacy_k=_privacy_k_setting(os.environ.get("GOYANG_PRIVACY_K") or _secret("privacy_k") or "5"),
     )
+
+
+def _privacy_k_setting(value: str) -> int:
+    """Public aggregates hide cells and groups of fewer than k distinct residents (1-100)."""
+    try:
+        k = int(str(value).strip())
+    except ValueError:
+        k = 0
+    if not 1 <= k <= 100:
+        raise ValueError(f"GOYANG_PRIVACY_K must be a whole number from 1 to 100, not {value!r}")
+    return k
 
 
 def _pool_setting(value: str) -> int:

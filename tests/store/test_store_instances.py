@@ -117,3 +117,21 @@ def test_the_pool_setting(monkeypatch) -> None:
     finally:
         monkeypatch.delenv("GOYANG_DB_POOL")
         settings.get_settings.cache_clear()
+
+
+def test_the_privacy_k_setting(monkeypatch) -> None:
+    monkeypatch.delenv("GOYANG_PRIVACY_K", raising=False)
+    settings.get_settings.cache_clear()
+    try:
+        assert settings.get_settings().privacy_k == 5
+        monkeypatch.setenv("GOYANG_PRIVACY_K", " 3 ")
+        settings.get_settings.cache_clear()
+        assert settings.get_settings().privacy_k == 3
+        for bad in ("0", "few", "101", "-2"):
+            monkeypatch.setenv("GOYANG_PRIVACY_K", bad)
+            settings.get_settings.cache_clear()
+            with pytest.raises(ValueError, match="GOYANG_PRIVACY_K"):
+                settings.get_settings()
+    finally:
+        monkeypatch.delenv("GOYANG_PRIVACY_K", raising=False)
+        settings.get_settings.cache_clear()
