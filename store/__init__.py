@@ -14,16 +14,24 @@ Geometries go in and come out as shapely objects in lon/lat (EPSG:4326).
 """
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from store.engine import make_engine
-from store.errors import AlreadySupported, NotFound, SchemaNotCurrent, UsernameTaken
+from store.errors import (
+    AlreadySupported,
+    DatabaseUnavailable,
+    NotFound,
+    SchemaNotCurrent,
+    UsernameTaken,
+    is_connection_failure,
+)
 from store.models import (
     BUDGET_PHASES,
     PROPOSAL_KINDS,
@@ -59,6 +67,7 @@ __all__ = [
     "Vote",
     "ROLES",
     "AlreadySupported",
+    "DatabaseUnavailable",
     "BBox",
     "Centre",
     "Comment",
@@ -75,6 +84,18 @@ __all__ = [
     "UsernameTaken",
     "Village",
 ]
+
+#: Seconds to wait before each new attempt to connect when a transaction cannot get a
+#: connection (PostgreSQL only; SQLite's busy timeout already waits): about 1.5 s in all.
+CONNECT_RETRY_DELAYS_S: tuple[float, ...] = (0.1, 0.4, 1.0)
+
+
+def _rollback_quietly(session: Session) -> None:
+    """Roll ``session`` back; a connection already lost cannot roll back, and the server drops its transaction anyway."""
+    try:
+        session.rollback()
+    except Exception:  # noqa: BLE001 - the error being handled is the one to report
+        pass
 
 
 class Store:
@@ -132,10 +153,45 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
-        """A unit of work in one transaction: committed when the block ends, rolled back if it raises."""
-        with self._sessions() as session, session.begin():
-            yield UnitOfWork(session)
-            raise_versions(session)
+        """A unit of work in one transaction: committed when the block ends, rolled back if it raises.
+
+        The connection is taken before the block runs; on PostgreSQL a
+        failure to get one (server restarting, network cut) is retried after
+        :data:`CONNECT_RETRY_DELAYS_S`, and pooled connections the server
+        dropped are replaced (``pool_pre_ping``). Once the block has begun
+        nothing is re-run: a connection lost inside the block or during the
+        COMMIT rolls back and raises :class:`~store.errors.DatabaseUnavailable`
+        (``commit_unknown`` when the COMMIT may have reached the server), so
+        a caller never stores a submission twice behind the resident's back.
+        """
+        with self._sessions() as session:
+            self._connect(session)
+            committing = False
+            try:
+                yield UnitOfWork(session)
+                raise_versions(session)
+                committing = True
+                session.commit()
+            except BaseException as err:
+                _rollback_quietly(session)
+                if is_connection_failure(err):
+                    raise DatabaseUnavailable(commit_unknown=committing) from err
+                raise
+
+    def _connect(self, session: Session) -> None:
+        """Begin ``session``'s transaction on a live connection, retrying connection failures (PostgreSQL)."""
+        delays = CONNECT_RETRY_DELAYS_S if self.backend == "postgresql" else ()
+        for attempt in range(len(delays) + 1):
+            try:
+                session.connection()
+                return
+            except Exception as err:
+                _rollback_quietly(session)
+                if not is_connection_failure(err):
+                    raise
+                if attempt == len(delays):
+                    raise DatabaseUnavailable() from err
+                time.sleep(delays[attempt])
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
@@ -166,8 +222,13 @@ class Store:
         a table never written); without: every counter as ``{name: version}``.
         One small query; read it before the data you cache.
         """
-        with self._sessions() as session:
-            versions = read_versions(session)
+        try:
+            with self._sessions() as session:
+                versions = read_versions(session)
+        except Exception as err:
+            if is_connection_failure(err):
+                raise DatabaseUnavailable() from err
+            raise
         if not tables:
             return versions
         return tuple(versions.get(name, 0) for name in tables)

@@ -84,3 +84,66 @@ class SchemaNotCurrent(Refusal):
         )
         self.found = found
         self.expected = expected
+
+
+class DatabaseUnavailable(Refusal):
+    """The database cannot be reached (server down, network cut, file unreadable); try again shortly.
+
+    Raised by :meth:`store.Store.transaction` (after retrying to connect a
+    few times) and :meth:`store.Store.data_versions` instead of the driver's
+    connection error. Nothing of the failed unit of work was stored, unless
+    ``commit_unknown``: the connection broke while the COMMIT was on its way,
+    so the write may or may not have been stored, and the message asks to
+    check before sending it again.
+    """
+
+    def __init__(self, commit_unknown: bool = False) -> None:
+        if commit_unknown:
+            super().__init__(
+                "database_unavailable_at_commit",
+                "저장하는 도중에 데이터베이스 연결이 끊겨 저장되었는지 확인할 수 없습니다. "
+                "입력한 내용은 그대로 있으니 잠시 후 목록에서 저장되었는지 확인하고, 없으면 다시 시도하세요.",
+                "The connection to the database broke while saving, so it is not known whether it was saved. "
+                "What you entered is kept; in a moment, check the list and try again only if it is missing.",
+            )
+        else:
+            super().__init__(
+                "database_unavailable",
+                "데이터베이스에 잠시 연결할 수 없습니다. 입력한 내용은 그대로 있으니 잠시 후 다시 시도하세요.",
+                "The database cannot be reached right now. What you entered is kept; try again in a moment.",
+            )
+        self.commit_unknown = commit_unknown
+
+
+# SQLSTATE classes and codes of a lost or refused connection (PostgreSQL): class 08
+# "connection exception", and the server shutting down or not yet accepting connections.
+_CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}
+# SQLite's result codes for a database file that cannot be opened or read.
+_SQLITE_UNREACHABLE = {"SQLITE_CANTOPEN", "SQLITE_IOERR"}
+
+
+def is_connection_failure(err: BaseException) -> bool:
+    """True when ``err`` (an exception from SQLAlchemy) means the database could not be reached.
+
+    A lost or refused connection counts (SQLAlchemy's disconnect detection,
+    PostgreSQL's connection SQLSTATEs, a driver error without SQLSTATE as
+    psycopg raises for "connection refused"), as does a SQLite file that
+    cannot be opened. Errors of the statements themselves (constraints,
+    deadlocks, SQLite's "database is locked") do not.
+    """
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if not isinstance(err, DBAPIError):
+        return False
+    if err.connection_invalidated:
+        return True
+    if not isinstance(err, (OperationalError, InterfaceError)):
+        return False
+    orig = err.orig
+    name = getattr(orig, "sqlite_errorname", None)
+    if name is not None:
+        return name.split("_")[0:2] == ["SQLITE", "IOERR"] or name in _SQLITE_UNREACHABLE
+    if type(orig).__module__.startswith("sqlite3"):
+        return False
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _CONNECTION_SQLSTATES

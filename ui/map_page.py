@@ -16,7 +16,7 @@ from layers.viewport import GOYANG_CENTER, GOYANG_ZOOM, viewport_from_result, zo
 from ui.cards import proposal_card_view
 from ui.context import current_actor, get_store, lang, tr
 from ui.mapdata import base_map, proposals_in_view
-from ui.proposal_form import placement_and_form
+from ui.proposal_form import KEPT_DRAWING, kept_drawing, placement_and_form
 
 MAP_MAX_FEATURES = 500  # above this many proposals in view, the map shows grid clusters counted by the database
 
@@ -105,6 +105,10 @@ if clicked is not None and clicked != st.session_state.get("last_clicked"):
 
 with side_col:
     drawing = latest_drawing(result)
+    if drawing is not None or isinstance((result or {}).get("all_drawings"), list):
+        st.session_state.pop(KEPT_DRAWING, None)  # the resident drew (or deleted) on the map since
+    else:  # the map remounted after the database was unreachable: the drawing the kept form was for
+        drawing = kept_drawing()
     if drawing is not None and is_drawn_circle(drawing):
         drawing = drawn_circle_to_polygon(drawing)
     key = hashlib.sha1(json.dumps(drawing, sort_keys=True).encode()).hexdigest() if drawing else None

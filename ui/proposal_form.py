@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import Refusal
+from layers.draw import latest_drawing
 from layers.escape import escape_markdown
 from planning.budget import published_quota_status, submission_closed
 from planning.categories import categories
@@ -11,6 +12,37 @@ from planning.geography import district_choices
 from planning.proposals import preview_placement, submit_proposal
 from ui.context import lang, show_refusal, tr
 from ui.mapdata import forget_proposals
+
+#: The proposal form's widget keys, and the plain session keys that keep its values and drawing across a failed run.
+FORM_KEYS = ("pf_title", "pf_body", "pf_category", "pf_kind", "pf_cost", "pf_photo")
+KEPT_INPUTS = "proposal_form_kept"
+KEPT_DRAWING = "proposal_drawing_kept"
+
+
+def keep_form_inputs() -> None:
+    """Keep what the resident entered in the proposal form when a run fails before drawing the form.
+
+    Streamlit forgets the values of widgets a run did not draw; when the
+    database is unreachable the page stops before the form, so the values
+    (and the drawing the map sent) are copied to plain session keys, and
+    :func:`placement_and_form` puts them back the next time it draws the form.
+    """
+    kept = {k: st.session_state[k] for k in FORM_KEYS if k in st.session_state}
+    if kept:
+        st.session_state[KEPT_INPUTS] = {**st.session_state.get(KEPT_INPUTS, {}), **kept}
+    drawing = latest_drawing(st.session_state.get("residents_map"))
+    if drawing is not None:
+        st.session_state[KEPT_DRAWING] = drawing
+
+
+def kept_drawing() -> dict | None:
+    """The drawing kept by :func:`keep_form_inputs`, for the map page when the remounted map sends none."""
+    return st.session_state.get(KEPT_DRAWING)
+
+
+def _restore_form_inputs() -> None:
+    for key, value in st.session_state.pop(KEPT_INPUTS, {}).items():
+        st.session_state[key] = value  # before the widgets exist: they start from these values
 
 
 def _distance(m: float) -> str:
@@ -55,6 +87,7 @@ def placement_and_form(store, actor, drawing: dict, drawing_key: str) -> None:
         st.info(closed.message(lang()))
         return
     cats = {c.code: c.label(lang()) for c in categories()}
+    _restore_form_inputs()
     with st.form("proposal_form", clear_on_submit=False):
         title = st.text_input(tr("form.title"), max_chars=120, key="pf_title")
         body = st.text_area(tr("form.body"), max_chars=5000, key="pf_body")
@@ -81,6 +114,8 @@ def placement_and_form(store, actor, drawing: dict, drawing_key: str) -> None:
         except Refusal as err:
             show_refusal(err)
             return
+        # submit_proposal returned: the transaction committed, so only now does the page say "submitted"
+        st.session_state.pop(KEPT_DRAWING, None)
         st.session_state["submitted_drawings"].add(drawing_key)
         st.session_state["selected_proposal"] = pid
         st.session_state["flash"] = tr("form.submitted", id=pid)

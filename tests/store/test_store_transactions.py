@@ -1,11 +1,18 @@
 """Units of work: all or nothing."""
 from __future__ import annotations
 
+import socket
+import sqlite3
+import time
+from pathlib import Path
+
 import pytest
 from shapely.geometry import Point
+from sqlalchemy.exc import OperationalError
 from store_samples import JUGYO, World, proposal_fields
 
-from store import AlreadySupported, Store
+from store import CONNECT_RETRY_DELAYS_S, AlreadySupported, DatabaseUnavailable, Store
+from store.engine import make_engine
 
 
 class Boom(RuntimeError):
@@ -67,3 +74,38 @@ def test_flush_assigns_ids_before_commit(store: Store) -> None:
 def test_store_names_its_backend(store: Store) -> None:
     assert store.backend in {"sqlite", "postgresql"}
     assert store.url_display.startswith("sqlite:///" if store.backend == "sqlite" else "postgresql+psycopg://")
+
+
+def test_an_unreachable_server_is_refused_in_both_languages_after_retries() -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens on this port now
+    store = Store(make_engine(f"postgresql://postgres@127.0.0.1:{port}/goyang"))
+    try:
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable) as refused, store.transaction():
+            pytest.fail("the block must not run without a connection")
+        assert time.monotonic() - started >= sum(CONNECT_RETRY_DELAYS_S)
+        assert "데이터베이스에 잠시 연결할 수 없습니다" in refused.value.message("ko")
+        assert "cannot be reached right now" in refused.value.message("en")
+        with pytest.raises(DatabaseUnavailable):
+            store.data_versions()
+    finally:
+        store.dispose()
+
+
+def test_a_locked_sqlite_database_is_not_taken_for_an_outage(tmp_path: Path) -> None:
+    """Only lost connections become DatabaseUnavailable: "database is locked" stays an error (not retried, not hidden)."""
+    path = tmp_path / "locked.sqlite3"
+    Store.open(f"sqlite:///{path}").dispose()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    store = Store(make_engine(f"sqlite:///{path}", connect_args={"timeout": 0.2}))
+    try:
+        with pytest.raises(OperationalError, match="locked"), store.transaction() as tx:
+            tx.residents.list()
+    finally:
+        holder.rollback()
+        holder.close()
+        store.dispose()
