@@ -35,6 +35,10 @@ for maps without other interactive layers: a canvas in a pane above the
 boundary panes swallows every pointer event, so the boundaries below would
 lose their tooltips (Leaflet issues #4135, #4378, #5886).
 
+Privacy: a feature carries only ``i t k n m d`` (and a cluster only its
+position and count): never an author's name, account id or home dong, whatever
+other columns the frame has.
+
 Coordinates: GeoJSON stays ``[lon, lat]``; cluster positions are ``[lat, lon]``
 (through :func:`geo.crs.folium_latlon`). Grid cells and simplification are
 computed in metres through :mod:`geo.crs`.

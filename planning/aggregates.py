@@ -7,6 +7,13 @@ rasters) and place every proposal once, at its representative point
 by length, a point inside a polygon) - the same point the density rasters
 count it at. Proposals per 1,000 voters use the 2022 eligible voters of the
 administrative dongs (the budget districts in the store).
+
+Privacy (issue 8): these tables are the planners' and admins' only (they
+count hidden proposals too); anonymous visitors, residents and centre staff
+are refused (``role_required`` / ``sign_in_required``), so no small-cell
+suppression is applied here. A public choropleth would have to drop dongs and
+hexagons of fewer than :func:`planning.privacy.privacy_k` distinct residents
+first (:func:`planning.privacy.suppress_small_groups`).
 """
 from __future__ import annotations
 

@@ -42,6 +42,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import STORAGE_CRS, to_metric
 from planning.auth import Actor, actor_in, require_role
 from planning.errors import InvalidInput, NotAllowed
+from planning.privacy import suppress_small_groups
 from planning.workflow import WITHDRAWN
 
 if TYPE_CHECKING:
@@ -365,6 +366,11 @@ class HubOverview:
         visible comments.
     quotas : CatchmentQuotas
         The catchment dongs' quotas in the current cycle.
+    suppressed_clusters : int
+        Clusters left out because fewer than ``privacy_k`` distinct residents
+        wrote them (their proposals stay, with ``cluster`` ``-1``).
+    privacy_k : int
+        The smallest public group used (:func:`planning.privacy.privacy_k`).
     """
 
     hub_code: str
@@ -376,6 +382,8 @@ class HubOverview:
     proposals: gpd.GeoDataFrame
     clusters: list[ClusterCard] = field(default_factory=list)
     quotas: CatchmentQuotas | None = None
+    suppressed_clusters: int = 0
+    privacy_k: int = 1
 
     def cluster_hulls(self) -> gpd.GeoDataFrame:
         """The clusters' outlines (EPSG:4326): ``label`` (1, 2, ... as shown), ``cluster`` (the DBSCAN label), ``count``."""
@@ -431,7 +439,9 @@ def hub_overview(store: Store, actor: Actor | int | None, hub_code: str) -> HubO
 
     Anyone may look (``actor`` may be None): everything is public, and the
     same for every viewer (hidden and withdrawn proposals are left out even
-    for planners; authors are never named).
+    for planners; authors are never named). Clusters written by fewer than
+    :func:`planning.privacy.privacy_k` distinct residents are left out (and
+    counted in ``suppressed_clusters``); their proposals stay as noise.
 
     Raises
     ------
@@ -448,6 +458,10 @@ def hub_overview(store: Store, actor: Actor | int | None, hub_code: str) -> HubO
         hub_name, hub_point = hub.name, hub.geometry
     area = public_frame(store, hub_code, codes)
     area, cards = cluster_public(store, area, ClusterParams(OVERVIEW_EPS_M, OVERVIEW_MIN_SIZE))
+    shown = suppress_small_groups(cards, lambda c: c.residents)
+    if shown.suppressed:
+        hidden_labels = {c.label for c in cards} - {c.label for c in shown.kept}
+        area.loc[area["cluster"].isin(hidden_labels), "cluster"] = -1
     return HubOverview(
         hub_code=hub_code,
         hub_name=hub_name,
@@ -456,8 +470,10 @@ def hub_overview(store: Store, actor: Actor | int | None, hub_code: str) -> HubO
         explicit=explicit,
         districts=catchment_frame(store, hub_code),
         proposals=area,
-        clusters=cards,
+        clusters=shown.kept,
         quotas=catchment_quotas(store, codes),
+        suppressed_clusters=shown.suppressed,
+        privacy_k=shown.k,
     )
 
 

@@ -157,6 +157,10 @@ class ClusterCard:
     words : list of (str, int)
         The most frequent words of its titles, descriptions and visible
         comments (:func:`geo.words.top_words`).
+    residents : int
+        How many distinct residents wrote its proposals (one resident with
+        six proposals is one); public pages leave out clusters of fewer than
+        :func:`planning.privacy.privacy_k` (:func:`planning.catchments.hub_overview`).
     """
 
     label: int
@@ -172,6 +176,7 @@ class ClusterCard:
     cost_total_krw: int | None
     cost_known: int
     words: list[tuple[str, int]] = field(default_factory=list)
+    residents: int = 0
 
 
 @dataclass(frozen=True)
@@ -325,6 +330,7 @@ def cluster_cards(store: Store, frame: gpd.GeoDataFrame, labels: pd.Series, hull
         district_names = tx.districts.names()
         hub_names = {c.code: c.name for c in tx.centres.list()}
         texts = tx.analysis.proposal_texts(member_ids)
+        authors = {int(r.id): int(r.author_id) for r in tx.proposals.summaries(include_hidden=True, ids=member_ids)}
     metric = pd.Series(list(to_metric(np.asarray(clustered.geometry.values, dtype=object))), index=clustered.index)
     cards = []
     for label, members in clustered.groupby(labels[labels >= 0], sort=True):
@@ -347,6 +353,7 @@ def cluster_cards(store: Store, frame: gpd.GeoDataFrame, labels: pd.Series, hull
                 cost_total_krw=sum(costs) if costs else None,
                 cost_known=len(costs),
                 words=top_words((t for i in ids for t in texts.get(i, [])), n=CARD_WORDS),
+                residents=len({authors[i] for i in ids if i in authors}),
             )
         )
     cards.sort(key=lambda c: (-c.count, c.label))

@@ -13,6 +13,12 @@ Every proposal takes part once, at its representative point
 line by length, a point inside a polygon. The grid is aligned to multiples of
 the cell size in EPSG:5179 and covers at least the city, so rasters of
 different selections line up cell for cell.
+
+Privacy (issue 8): :func:`density_raster` is for planners and admins only
+(the review set includes hidden proposals); its rasters are registered with
+kind ``density``, which the public map and the public cards never show
+(:data:`planning.privacy.PUBLIC_RASTER_KINDS`), so no small-cell suppression
+is applied here.
 """
 from __future__ import annotations
 

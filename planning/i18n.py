@@ -599,6 +599,54 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "admin.catchments.save": ("권역 저장", "Save catchment"),
     "admin.catchments.saved": ("권역을 저장했습니다.", "The catchment was saved."),
     "admin.catchments.clear": ("직접 지정 해제 (가까운 거점 규칙으로)", "Clear (back to the nearest-hub rule)"),
+    # privacy (issue 8)
+    "privacy.resident": ("주민", "Resident"),
+    "privacy.fact": ("개인정보 보호", "Privacy"),
+    "privacy.you": ("나", "You"),
+    "privacy.suppressed": (
+        "주민 {k}명 미만 묶음 {n}개는 개인정보 보호를 위해 표시하지 않습니다.",
+        "{n} group(s) of fewer than {k} residents are hidden to protect privacy.",
+    ),
+    "privacy.note": (
+        "주민 {k}명 미만 묶음은 개인정보 보호를 위해 표시하지 않습니다.",
+        "Groups of fewer than {k} residents are hidden to protect privacy.",
+    ),
+    # accounts (issue 8)
+    "accounts.too_many_attempts": (
+        "로그인 시도가 너무 많습니다. {minutes}분 뒤({time} KST 이후)에 다시 시도해 주세요. 비밀번호를 잊었다면 관리자에게 문의해 주세요.",
+        "Too many sign-in attempts. Please try again in {minutes} minute(s) (after {time} KST). If you forgot your password, please ask an administrator.",
+    ),
+    "accounts.session_expired": (
+        "오랫동안 사용하지 않았거나 로그인한 지 오래되어 로그아웃되었습니다. 다시 로그인해 주세요.",
+        "You were signed out because the session was idle or too old. Please sign in again.",
+    ),
+    "accounts.data.title": ("내 개인정보", "My personal data"),
+    "accounts.data.help": (
+        "계정 정보(비밀번호 제외), 제안, 댓글, 공감, 투표, 신고, 알림, 로그인 기록 등 저장된 내 정보를 JSON 파일로 내려받습니다.",
+        "Download everything stored about you (account except the password, proposals, comments, supports, votes, flags, notifications, sign-in attempts) as a JSON file.",
+    ),
+    "accounts.data.download": ("내 정보 내려받기 (JSON)", "Download my data (JSON)"),
+    "accounts.delete.title": ("계정 삭제 (회원 탈퇴)", "Delete my account"),
+    "accounts.delete.warning": (
+        "계정을 삭제하면 이름, 아이디, 이메일, 거주 동, 비밀번호가 지워지고 다시 로그인할 수 없습니다. 되돌릴 수 없습니다. "
+        "제안, 댓글, 공감, 투표는 집계와 예산 결과가 바뀌지 않도록 '탈퇴한 주민' 이름으로 남습니다. 먼저 내 정보를 내려받아 두세요.",
+        "Deleting your account erases your name, username, e-mail, home dong and password, and you cannot sign in again. "
+        "This cannot be undone. Your proposals, comments, supports and votes stay, shown as by a former resident, "
+        "so counts and budget results do not change. Download your data first.",
+    ),
+    "accounts.delete.password": (
+        "비밀번호 확인 (외부 로그인 계정은 '탈퇴' 입력)",
+        "Confirm with your password (accounts signed in elsewhere: type 'delete')",
+    ),
+    "accounts.delete.submit": ("계정 영구 삭제", "Delete my account permanently"),
+    "accounts.delete.done": (
+        "계정을 삭제했습니다. 그동안 참여해 주셔서 감사합니다.",
+        "Your account was deleted. Thank you for taking part.",
+    ),
+    "accounts.delete.not_confirmed": (
+        "확인 값이 맞지 않아 계정을 삭제하지 않았습니다. 비밀번호(외부 로그인 계정은 '탈퇴')를 정확히 입력해 주세요.",
+        "The confirmation was wrong, so the account was not deleted. Please type your password (accounts signed in elsewhere: 'delete').",
+    ),
 }
 
 

@@ -25,7 +25,10 @@ The stem is ``meeting-<id>`` or, without a meeting, ``hub-<code>-shortlist``.
 Public content only
     Everything comes from what the public sees: no author names, ids or
     contacts, no hidden proposals or comments, nobody who prepared or
-    recorded anything. The PDF's metadata names no author.
+    recorded anything. The PDF's metadata names no author. The cluster
+    outlines are those of :func:`planning.catchments.hub_overview`, so
+    clusters of fewer than :func:`planning.privacy.privacy_k` distinct
+    residents are left out (the cover says how many).
 
 Command line: ``python -m planning meeting-packet --hub CODE [--meeting ID]
 --out DIR [--lang ko|en]`` (:func:`cmd_meeting_packet`).
@@ -52,6 +55,7 @@ from planning.catchments import HubOverview, hub_overview
 from planning.errors import InvalidInput
 from planning.i18n import t
 from planning.meetings import MeetingInfo, PresentationItem, packet_agenda
+from planning.privacy import suppressed_note
 
 if TYPE_CHECKING:
     from planning.auth import Actor
@@ -298,6 +302,8 @@ def _cover(meeting: MeetingInfo | None, overview: HubOverview, items: Sequence[P
         (t("meeting.fact.items", lang), len(items)),
         (t("meeting.fact.proposals", lang), n_proposals),
     ]
+    if overview.suppressed_clusters:
+        facts.append((t("privacy.fact", lang), suppressed_note(overview.suppressed_clusters, overview.privacy_k, lang)))
     return title, subtitle, facts, when
 
 

@@ -18,6 +18,7 @@ Status changes go through :mod:`planning.workflow`.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -87,11 +88,49 @@ class Placement:
     legal_dong_name: str
 
 
+#: Format characters kept by :func:`clean_text`: zero-width (non-)joiners, needed by emoji sequences and some scripts.
+_KEPT_FORMAT_CHARS = frozenset("\u200c\u200d")
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
+
+
+def _without_controls(text: str) -> str:
+    """``text`` with lone surrogates and control, format (bidi marks, BOM), private-use and unassigned characters removed.
+
+    A surrogate pair left as two code points (a JSON ``"\\ud83d\\ude00"`` decoded
+    leniently) is joined back into its character first; line breaks of every
+    kind become ``\\n``; tabs stay.
+    """
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
+    text = _LINE_BREAKS.sub("\n", text)
+    return "".join(
+        ch for ch in text if ch in "\n\t" or ch in _KEPT_FORMAT_CHARS or unicodedata.category(ch)[0] != "C"
+    )
+
+
 def clean_text(value: str | None, *, field_ko: str, field_en: str, max_len: int, required: bool = True) -> str:
-    """Normalise a form text: NFC, control characters removed (newlines and tabs kept), trimmed, length-checked."""
-    text = unicodedata.normalize("NFC", value or "")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    text = text.strip()
+    """Normalise a form text: control characters removed (newlines and tabs kept), then NFC, trimmed, length-checked.
+
+    Removal comes before normalisation, so characters a removed control
+    character kept apart compose (``"e\\u200b\\u0301"`` becomes ``"é"``).
+    Text that is not a string, or is hopelessly long, is refused in both languages.
+    """
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(
+            "bad_field",
+            f"{field_ko}은(는) 글자로 입력해 주세요.",
+            f"Please enter the {field_en} as text.",
+        )
+    too_long = InvalidInput(
+        "too_long_field",
+        f"{field_ko}이(가) 너무 깁니다 ({len(value):,}자, 최대 {max_len:,}자). 줄여 주세요.",
+        f"The {field_en} is too long ({len(value):,} characters, at most {max_len:,}). Please shorten it.",
+    )
+    if len(value) > 10 * max_len + 10_000:  # megabytes pasted in: refuse before any work on them
+        raise too_long
+    text = unicodedata.normalize("NFC", _without_controls(value)).strip()
     if required and not text:
         raise InvalidInput("empty_field", f"{field_ko}을(를) 입력해 주세요.", f"Please enter the {field_en}.")
     if len(text) > max_len:
@@ -500,12 +539,17 @@ def withdraw_support(store: Store, actor: Actor | int | None, proposal_id: int) 
 
 @dataclass(frozen=True)
 class CommentView:
-    """One comment as shown: text as typed (escape it when rendering), with its author's name."""
+    """One comment as shown: text as typed (escape it when rendering), with its author as the viewer may see them.
+
+    ``author_id`` and ``author_name`` are filled only for viewers who may see
+    the author (:func:`planning.privacy.may_see_identity`); for everyone else
+    they are None and "", and pages show :func:`planning.privacy.author_label`.
+    """
 
     id: int
     proposal_id: int
     parent_id: int | None
-    author_id: int
+    author_id: int | None
     author_name: str
     body: str
     created_at: datetime
@@ -515,16 +559,23 @@ class CommentView:
     viewer_flagged: bool = False  # the viewer has an open flag on it
     open_flags: int = 0  # open flags on it; counted for moderators only
     can_flag: bool = False  # the viewer may report it
+    author_shown: bool = False  # the viewer may see who wrote it (author_id, author_name filled)
+    author_is_viewer: bool = False  # the viewer wrote it
+    author_role: str | None = None  # the author's role (the public sees officials labelled by role)
 
 
 #: A top-level comment and its replies, oldest first.
 Thread = tuple[CommentView, list[CommentView]]
 
 
-def _thread(tx: Any, proposal_id: int, viewer: Actor) -> list[Thread]:
+def _thread(tx: Any, proposal_id: int, viewer: Actor, hub_code: str | None = None) -> list[Thread]:
+    from planning.privacy import may_see_identity
+
     # Hidden comments: moderators see all, authors their own (marked hidden).
     comments = [c for c in tx.comments.list_for(proposal_id, include_hidden=True) if sees_hidden(viewer, c)]
     names = tx.residents.display_names(c.author_id for c in comments)
+    roles = {a: (r.role if (r := tx.residents.get(a)) is not None else None) for a in {c.author_id for c in comments}}
+    shown = {c.id: may_see_identity(viewer, c.author_id, hub_code) for c in comments}
     flagged: set[int] = set()
     open_flags: dict[int, int] = {}
     if viewer.signed_in:
@@ -538,8 +589,8 @@ def _thread(tx: Any, proposal_id: int, viewer: Actor) -> list[Thread]:
             id=c.id,
             proposal_id=c.proposal_id,
             parent_id=c.parent_id,
-            author_id=c.author_id,
-            author_name=names.get(c.author_id, ""),
+            author_id=c.author_id if shown[c.id] else None,
+            author_name=names.get(c.author_id, "") if shown[c.id] else "",
             body=c.body,
             created_at=c.created_at,
             hidden=bool(c.hidden),
@@ -548,6 +599,9 @@ def _thread(tx: Any, proposal_id: int, viewer: Actor) -> list[Thread]:
             viewer_flagged=c.id in flagged,
             open_flags=open_flags.get(c.id, 0),
             can_flag=viewer.signed_in and c.author_id != viewer.id and not c.hidden and c.id not in flagged,
+            author_shown=shown[c.id],
+            author_is_viewer=viewer.signed_in and c.author_id == viewer.id,
+            author_role=roles.get(c.author_id),
         )
         for c in comments
     ]
@@ -566,12 +620,13 @@ def comment_thread(store: Store, proposal_id: int, viewer: Actor) -> list[Thread
     Hidden comments (and the replies under a hidden comment) are left out
     unless ``viewer`` is a planner or admin, or wrote the hidden comment
     (then it is marked hidden, with the moderator's reason). A hidden
-    proposal has no thread for the public (``no_such_proposal``).
+    proposal has no thread for the public (``no_such_proposal``). Authors
+    are named only to those :func:`planning.privacy.may_see_identity` allows.
     """
     with store.transaction() as tx:
         me = actor_in(tx, viewer)
-        _visible(tx, proposal_id, me)
-        return _thread(tx, proposal_id, me)
+        p = _visible(tx, proposal_id, me)
+        return _thread(tx, proposal_id, me, p.hub_code)
 
 
 @dataclass(frozen=True)
@@ -579,6 +634,11 @@ class ProposalCard:
     """Everything a proposal's card shows, for one viewer.
 
     Text fields are as typed: escape them when rendering (``layers.escape``).
+    ``author_id`` and ``author_name`` are filled only for viewers who may see
+    the author (:func:`planning.privacy.may_see_identity`: the author, planners,
+    admins, the linked hub's centre staff); anonymous visitors and other
+    residents get None and "" (pages show :func:`planning.privacy.author_label`).
+    The author's home dong is never on a card.
     """
 
     id: int
@@ -591,7 +651,7 @@ class ProposalCard:
     photo_url: str | None
     created_at: datetime
     updated_at: datetime
-    author_id: int
+    author_id: int | None
     author_name: str
     district_code: str | None
     district_name: str | None
@@ -620,6 +680,9 @@ class ProposalCard:
     can_flag: bool = False  # the viewer may report it
     open_flags: int = 0  # open flags on it; counted for moderators only
     can_moderate: bool = False  # the viewer is a planner or admin
+    author_shown: bool = False  # the viewer may see who wrote it (author_id, author_name filled)
+    author_is_viewer: bool = False  # the viewer wrote it
+    author_role: str | None = None  # the author's role (the public sees officials labelled by role)
 
 
 def proposal_card(store: Store, proposal_id: int, viewer: Actor) -> ProposalCard:
@@ -630,13 +693,16 @@ def proposal_card(store: Store, proposal_id: int, viewer: Actor) -> ProposalCard
     ``no_such_proposal`` (:class:`InvalidInput`), as for a missing id.
     ``can_*`` say what this viewer may do; the services check again.
     """
+    from planning.privacy import may_see_identity
+
     with store.transaction() as tx:
         me = actor_in(tx, viewer)
         p = _visible(tx, proposal_id, me)
         author = tx.residents.get(p.author_id)
+        shown = may_see_identity(me, p.author_id, p.hub_code)
         district = tx.districts.get(p.district_code) if p.district_code else None
         hub = tx.centres.get(p.hub_code) if p.hub_code else None
-        threads = _thread(tx, proposal_id, me)
+        threads = _thread(tx, proposal_id, me, p.hub_code)
         open_ = p.status not in CLOSED_STATUSES and not p.hidden
         flags = tx.flags.open_for(proposal_id=p.id) if me.signed_in else []
         flagged = any(f.resident_id == me.id for f in flags)
@@ -652,8 +718,8 @@ def proposal_card(store: Store, proposal_id: int, viewer: Actor) -> ProposalCard
             photo_url=p.photo_url,
             created_at=p.created_at,
             updated_at=p.updated_at,
-            author_id=p.author_id,
-            author_name=author.display_name if author else "",
+            author_id=p.author_id if shown else None,
+            author_name=(author.display_name if author else "") if shown else "",
             district_code=p.district_code,
             district_name=district.name if district else None,
             hub_code=p.hub_code,
@@ -681,6 +747,9 @@ def proposal_card(store: Store, proposal_id: int, viewer: Actor) -> ProposalCard
             can_flag=me.signed_in and p.author_id != me.id and not p.hidden and not flagged,
             open_flags=len(flags) if me.is_moderator else 0,
             can_moderate=me.is_moderator,
+            author_shown=shown,
+            author_is_viewer=me.signed_in and p.author_id == me.id,
+            author_role=author.role if author else None,
         )
 
 

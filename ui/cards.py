@@ -11,6 +11,7 @@ from geo.errors import Refusal
 from layers.escape import escape_markdown as md
 from planning.categories import categories
 from planning.moderation import dismiss_flags, flag, hide, unhide
+from planning.privacy import author_label, public_raster_kinds
 from planning.proposals import add_comment, proposal_card, support_proposal, withdraw_support
 from planning.reference_layers import raster_values_at
 from ui.context import lang, show_refusal, tr
@@ -18,8 +19,6 @@ from ui.mapdata import forget_proposals
 
 #: Reasons offered when reporting (labels ``card.flag.reason.<code>``).
 FLAG_REASONS = ("spam", "abuse", "privacy", "off_topic", "other")
-#: Rasters whose value the public sees on a card (planners also see the density rasters made from the review set).
-PUBLIC_RASTER_KINDS = ("reference", "uploaded")
 
 
 def _krw(value: int | None) -> str:
@@ -46,7 +45,7 @@ def proposal_card_view(store, actor, proposal_id: int) -> None:
                 ),
                 f"{md(card.district_name)} · {md(card.legal_dong_name)} · {md(card.hub_name)}",
                 f"{md(tr('card.cost'))}: {md(_krw(card.cost_krw))}",
-                f"{md(card.author_name)} · {card.created_at:%Y-%m-%d}",
+                f"{md(author_label(card, lang()))} · {card.created_at:%Y-%m-%d}",
             ]
         )
     )
@@ -60,7 +59,7 @@ def proposal_card_view(store, actor, proposal_id: int) -> None:
     if card.merged_ids:
         st.caption(md(tr("card.merged_here", ids=", ".join(f"#{i}" for i in card.merged_ids))))
     st.markdown(md(card.body))
-    values = raster_values_at(card.geometry, lang(), kinds=None if actor.role in ("planner", "admin") else PUBLIC_RASTER_KINDS)
+    values = raster_values_at(card.geometry, lang(), kinds=public_raster_kinds(actor))
     if values:
         st.caption(tr("card.rasters") + " · " + " · ".join(md(f"{title}: {value} {unit}".strip()) for title, value, unit in values))
     if card.photo_url:
@@ -99,7 +98,7 @@ def proposal_card_view(store, actor, proposal_id: int) -> None:
 
 
 def _comment(store, actor, comment, prefix: str, can_moderate: bool) -> None:
-    st.markdown(f"{prefix}**{md(comment.author_name)}** · {comment.created_at:%Y-%m-%d}  \n{md(comment.body)}")
+    st.markdown(f"{prefix}**{md(author_label(comment, lang()))}** · {comment.created_at:%Y-%m-%d}  \n{md(comment.body)}")
     if comment.hidden:
         st.caption(md(tr("card.comment_hidden", reason=comment.hidden_reason or "—")))
     _flag_part(store, actor, "comment", comment.id, flagged=comment.viewer_flagged, can_flag=comment.can_flag)

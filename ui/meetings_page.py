@@ -33,6 +33,7 @@ from planning.meetings import (
     set_agenda,
 )
 from planning.packet import build_packet
+from planning.privacy import suppressed_note
 from ui.cached import overview as cached_overview
 from ui.context import current_actor, get_store, lang, show_refusal, tr
 from ui.mapdata import base_map
@@ -88,6 +89,8 @@ with tab_area:
         st.markdown(tr("mtg.area.summary", dongs=md(", ".join(overview.districts["name"])), n=len(overview.proposals), clusters=len(overview.clusters)))
         if overview.explicit:
             st.caption(tr("mtg.area.explicit"))
+        if overview.suppressed_clusters:
+            st.caption(suppressed_note(overview.suppressed_clusters, overview.privacy_k, lang()))
         m = base_map(lang())
         catchment_layer(overview.districts, tr("mtg.area.layer"), overview.hub_point, overview.hub_name).add_to(m)
         cluster_layer(overview.clusters, lang()).add_to(m)

@@ -39,6 +39,17 @@ LON, LAT = 126.833004, 37.622148  # 행신1동's representative point
 
 
 @pytest.fixture
+def privacy_k_1(monkeypatch):
+    """Smallest public group 1 (these tests are about catchments, not privacy: see test_privacy.py)."""
+    from settings import get_settings
+
+    monkeypatch.setenv("GOYANG_PRIVACY_K", "1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def city(store):
     install_reference_data(store)
     with store.transaction() as tx:
@@ -210,7 +221,7 @@ def _proposal(tx, author, x=0.0, y=0.0, **fields):
     return tx.proposals.add(**values).id
 
 
-def test_hub_overview_shows_the_public_proposals_of_the_area_their_clusters_and_quotas(city):
+def test_hub_overview_shows_the_public_proposals_of_the_area_their_clusters_and_quotas(city, privacy_k_1):
     store, people = city
     author = people["resident"].id
     with store.transaction() as tx:

@@ -417,6 +417,9 @@ def test_replies_are_threaded_one_level_deep(cast):
     threads = comment_thread(store, pid, a["anonymous"])
     assert [(c.id, [r.id for r in replies]) for c, replies in threads] == [(first, [reply, reply_to_reply]), (second, [])]
     top, replies = threads[0]
+    assert (top.author_name, top.body, top.parent_id) == ("", "좋아요", None)  # the public sees no names (planning/privacy.py)
+    assert [(r.author_name, r.parent_id) for r in replies] == [("", first), ("", first)]
+    top, replies = comment_thread(store, pid, a["planner"])[0]  # planners do
     assert (top.author_name, top.body, top.parent_id) == ("준호", "좋아요", None)
     assert [(r.author_name, r.parent_id) for r in replies] == [("민지", first), ("기획", first)]
     other = submit(store, a["author"], title="다른 제안")
