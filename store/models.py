@@ -143,6 +143,29 @@ class Resident(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="when the resident deleted the account; personal fields are cleared"
+    )
+
+
+class SignInAttempt(Base):
+    """One password sign-in attempt, kept a short while for the rate limit (:mod:`planning.accounts`).
+
+    ``username`` is what was typed (lower-cased), whether or not an account
+    has it; ``client_key`` is the client's IP address (or ``unknown``).
+    """
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_username_at", "username", "at"),
+        Index("ix_sign_in_attempts_client_key_at", "client_key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), comment="as typed (lower-cased), whether or not an account has it")
+    client_key: Mapped[str] = mapped_column(String(64), comment="the client's IP address, or 'unknown'")
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class Proposal(Base):

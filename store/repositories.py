@@ -54,6 +54,7 @@ from store.models import (
     Quota,
     Resident,
     Review,
+    SignInAttempt,
     StatusChange,
     Support,
     Village,
@@ -212,6 +213,36 @@ class Residents(_Repository):
             return {}
         stmt = select(Resident.id, Resident.display_name).where(Resident.id.in_(ids))
         return {int(i): str(name) for i, name in self._session.execute(stmt)}
+
+    def set_password_hash(self, resident_id: int, password_hash: str) -> Resident:
+        """Replace an account's password hash (a rehash with newer parameters)."""
+        resident = self._session.get(Resident, resident_id)
+        if resident is None:
+            raise NotFound("resident", resident_id)
+        resident.password_hash = password_hash
+        self._session.flush()
+        return resident
+
+    def erase_personal_data(self, resident_id: int, display_name: str, at: datetime) -> Resident:
+        """Clear an account's personal fields and mark it deleted; the row (and what points to it) stays.
+
+        The username becomes ``deleted:<id>`` (a colon cannot occur in local
+        usernames, and an OIDC subject is gone with it); the password hash,
+        e-mail, home dong and hub are cleared; the role drops to ``resident``.
+        """
+        resident = self._session.get(Resident, resident_id)
+        if resident is None:
+            raise NotFound("resident", resident_id)
+        resident.username = f"deleted:{resident_id}"
+        resident.display_name = display_name
+        resident.password_hash = None
+        resident.email = None
+        resident.home_district_code = None
+        resident.hub_code = None
+        resident.role = "resident"
+        resident.deleted_at = at
+        self._session.flush()
+        return resident
 
 
 class _ByCode(_Repository):
@@ -901,6 +932,11 @@ class Comments(_Repository):
             stmt = stmt.where(_comment_shown())
         return builtins.list(self._session.scalars(stmt))
 
+    def by_author(self, author_id: int) -> builtins.list[Comment]:
+        """Every comment one person wrote (hidden ones too), oldest first."""
+        stmt = select(Comment).where(Comment.author_id == author_id).order_by(Comment.created_at, Comment.id)
+        return builtins.list(self._session.scalars(stmt))
+
 
 class Supports(_Repository):
     """Residents' supports for proposals (one per resident and proposal)."""
@@ -908,6 +944,11 @@ class Supports(_Repository):
     def _find(self, proposal_id: int, resident_id: int) -> Support | None:
         stmt = select(Support).where(Support.proposal_id == proposal_id, Support.resident_id == resident_id)
         return self._session.scalars(stmt).one_or_none()
+
+    def by_resident(self, resident_id: int) -> builtins.list[Support]:
+        """Every support one person gave, oldest first."""
+        stmt = select(Support).where(Support.resident_id == resident_id).order_by(Support.created_at, Support.id)
+        return builtins.list(self._session.scalars(stmt))
 
     def add(self, proposal_id: int, resident_id: int) -> Support:
         """Record a resident's support.
@@ -1247,6 +1288,11 @@ class Audit(_Repository):
         self._session.flush()
         return entry
 
+    def by_actor(self, actor_id: int) -> builtins.list[AuditEntry]:
+        """Entries of changes one person made, oldest first."""
+        stmt = select(AuditEntry).where(AuditEntry.actor_id == actor_id).order_by(AuditEntry.at, AuditEntry.id)
+        return builtins.list(self._session.scalars(stmt))
+
     def list(self, subject_prefix: str | None = None, action: str | None = None) -> builtins.list[AuditEntry]:
         """Entries oldest first, optionally those whose subject starts with ``subject_prefix`` or of one ``action``."""
         stmt = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
@@ -1360,6 +1406,11 @@ class Votes(_Repository):
         )
         return [int(p) for p in self._session.scalars(stmt)]
 
+    def by_resident(self, resident_id: int) -> builtins.list[Vote]:
+        """Every vote one person cast, in every cycle, by cycle then proposal."""
+        stmt = select(Vote).where(Vote.resident_id == resident_id).order_by(Vote.cycle_id, Vote.proposal_id)
+        return builtins.list(self._session.scalars(stmt))
+
     def replace_ballot(self, cycle_id: int, resident_id: int, proposal_ids: Iterable[int]) -> builtins.list[int]:
         """Replace a resident's whole ballot in a cycle; returns the new ballot."""
         self._session.execute(
@@ -1453,6 +1504,11 @@ class Flags(_Repository):
     def _open(self, resident_id: int, proposal_id: int | None, comment_id: int | None) -> Flag | None:
         stmt = select(Flag).where(_subject(proposal_id, comment_id), Flag.resident_id == resident_id, Flag.resolved_at.is_(None))
         return self._session.scalars(stmt).one_or_none()
+
+    def by_resident(self, resident_id: int) -> builtins.list[Flag]:
+        """Every flag one person raised (open and resolved), oldest first."""
+        stmt = select(Flag).where(Flag.resident_id == resident_id).order_by(Flag.created_at, Flag.id)
+        return builtins.list(self._session.scalars(stmt))
 
     def add(self, resident_id: int, reason: str, proposal_id: int | None = None, comment_id: int | None = None) -> Flag | None:
         """Store an open flag of one item; None (nothing stored) when this person already has one open on it.
@@ -1558,6 +1614,58 @@ class Notifications(_Repository):
             stmt = stmt.where(Notification.id.in_([int(i) for i in notification_ids]))
         result = self._session.execute(stmt.values(read_at=utcnow()), execution_options={"synchronize_session": "fetch"})
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def delete_for(self, resident_id: int) -> int:
+        """Delete every notification to one person; returns how many."""
+        result = self._session.execute(
+            delete(Notification).where(Notification.resident_id == resident_id), execution_options={"synchronize_session": "fetch"}
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class SignInAttempts(_Repository):
+    """Password sign-in attempts, for the rate limit of :mod:`planning.accounts`."""
+
+    def record(self, username: str, client_key: str, succeeded: bool, at: datetime | None = None) -> SignInAttempt:
+        """Store one attempt (``username`` and ``client_key`` cut to 64 characters)."""
+        attempt = SignInAttempt(username=username[:64], client_key=client_key[:64], succeeded=bool(succeeded), at=at or utcnow())
+        self._session.add(attempt)
+        self._session.flush()
+        return attempt
+
+    def since(self, since: datetime, username: str | None = None, client_key: str | None = None) -> builtins.list[SignInAttempt]:
+        """Attempts at or after ``since`` for ``username`` and/or from ``client_key``, oldest first."""
+        if username is None and client_key is None:
+            raise ValueError("give a username, a client key or both")
+        stmt = select(SignInAttempt).where(SignInAttempt.at >= since).order_by(SignInAttempt.at, SignInAttempt.id)
+        if username is not None:
+            stmt = stmt.where(SignInAttempt.username == username[:64])
+        if client_key is not None:
+            stmt = stmt.where(SignInAttempt.client_key == client_key[:64])
+        return builtins.list(self._session.scalars(stmt))
+
+    def for_username(self, username: str) -> builtins.list[SignInAttempt]:
+        """Every stored attempt for ``username``, oldest first."""
+        stmt = select(SignInAttempt).where(SignInAttempt.username == username[:64]).order_by(SignInAttempt.at, SignInAttempt.id)
+        return builtins.list(self._session.scalars(stmt))
+
+    def delete_for_username(self, username: str) -> int:
+        """Delete every stored attempt for ``username``; returns how many."""
+        result = self._session.execute(
+            delete(SignInAttempt).where(SignInAttempt.username == username[:64]), execution_options={"synchronize_session": "fetch"}
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def prune(self, before: datetime) -> int:
+        """Delete the attempts older than ``before``; returns how many."""
+        result = self._session.execute(
+            delete(SignInAttempt).where(SignInAttempt.at < before), execution_options={"synchronize_session": False}
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def count(self) -> int:
+        """How many attempts are stored."""
+        return int(self._session.scalar(select(func.count()).select_from(SignInAttempt)) or 0)
 
 
 # ---------------------------------------------------------------- meetings
@@ -1804,6 +1912,7 @@ class UnitOfWork:
         self.notifications = Notifications(session)
         self.catchments = Catchments(session)
         self.meetings = Meetings(session)
+        self.sign_in_attempts = SignInAttempts(session)
         self.analysis = Analysis(session)
 
     def lock_resident(self, resident_id: int) -> None:

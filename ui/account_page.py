@@ -1,12 +1,12 @@
-"""Sign in (OpenID Connect or local account), register, sign out."""
+"""Sign in (OpenID Connect or local account), register, sign out; download or delete my personal data."""
 from __future__ import annotations
 
 import streamlit as st
 
 from geo.errors import Refusal
-from planning.accounts import authenticate, register
+from planning.accounts import authenticate, delete_account, personal_data_json, register
 from planning.geography import district_choices
-from ui.context import current_actor, get_store, oidc_configured, show_refusal, tr
+from ui.context import client_key, current_actor, end_session, get_store, oidc_configured, show_refusal, start_session, tr
 
 store = get_store()
 actor = current_actor(store)
@@ -15,11 +15,40 @@ if actor.id is not None:
     st.title(tr("nav.account"))
     st.write(tr("signin.signed_in_as", name=actor.display_name, role=tr(f"role.{actor.role}")))
     if st.button(tr("signin.signout"), key="signout"):
-        st.session_state.pop("resident_id", None)
+        end_session()
         if oidc_configured() and getattr(st.user, "is_logged_in", False):
             st.logout()
         st.rerun()
+
+    st.subheader(tr("accounts.data.title"))
+    st.caption(tr("accounts.data.help"))
+    st.download_button(
+        tr("accounts.data.download"),
+        data=personal_data_json(store, actor),
+        file_name=f"goyang-personal-data-{actor.id}.json",
+        mime="application/json",
+        key="export_data",
+    )
+    with st.expander(tr("accounts.delete.title")):
+        st.warning(tr("accounts.delete.warning"))
+        with st.form("delete_account_form"):
+            confirmation = st.text_input(tr("accounts.delete.password"), type="password", key="delete_password")
+            delete = st.form_submit_button(tr("accounts.delete.submit"), key="delete_submit")
+    if delete:
+        try:
+            delete_account(store, actor, confirmation, client_key=client_key())
+        except Refusal as err:
+            show_refusal(err)
+        else:
+            end_session()
+            st.session_state["account_deleted"] = True
+            if oidc_configured() and getattr(st.user, "is_logged_in", False):
+                st.logout()
+            st.rerun()
     st.stop()
+
+if st.session_state.pop("account_deleted", False):
+    st.success(tr("accounts.delete.done"))
 
 st.title(tr("signin.title"))
 st.caption(tr("signin.required"))
@@ -37,7 +66,7 @@ with sign_in:
     st.caption(tr("signin.demo_hint"))
     if submitted:
         try:
-            st.session_state["resident_id"] = authenticate(store, username, password)
+            start_session(authenticate(store, username, password, client_key=client_key()))
         except Refusal as err:
             show_refusal(err)
         else:
@@ -57,7 +86,7 @@ with create:
             st.error(tr("register.mismatch"))
         else:
             try:
-                st.session_state["resident_id"] = register(store, new_username, pw1, display_name, home)
+                start_session(register(store, new_username, pw1, display_name, home))
             except Refusal as err:
                 show_refusal(err)
             else:

@@ -1,8 +1,11 @@
 """What every page needs: the store, the language, the signed-in actor."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import streamlit as st
 
+from planning.accounts import client_key_from, session_actor, session_valid
 from planning.auth import Actor, actor_for
 from planning.geography import install_reference_data
 from planning.i18n import DEFAULT_LANG, t
@@ -41,8 +44,39 @@ def oidc_configured() -> bool:
         return False
 
 
+_SESSION_STARTED = "session_started_at"
+_SESSION_LAST_SEEN = "session_last_seen"
+
+
+def start_session(resident_id: int) -> None:
+    """Sign ``resident_id`` in for this browser session, recording when (for :func:`planning.accounts.session_valid`)."""
+    now = datetime.now(timezone.utc)
+    st.session_state["resident_id"] = resident_id
+    st.session_state[_SESSION_STARTED] = now
+    st.session_state[_SESSION_LAST_SEEN] = now
+
+
+def end_session() -> None:
+    """Sign out of the local account (an OIDC sign-in is ended with ``st.logout``)."""
+    for key in ("resident_id", _SESSION_STARTED, _SESSION_LAST_SEEN):
+        st.session_state.pop(key, None)
+
+
+def client_key() -> str:
+    """This visitor's rate-limit key: the first ``X-Forwarded-For`` hop, else the connection's IP address."""
+    try:
+        headers, ip = st.context.headers, st.context.ip_address
+    except Exception:  # no browser connection (bare script run)
+        return client_key_from(None, None)
+    return client_key_from(headers.get("X-Forwarded-For"), ip)
+
+
 def current_actor(store: Store) -> Actor:
-    """The signed-in resident (OIDC or local account), or the anonymous visitor."""
+    """The signed-in resident (OIDC or local account), or the anonymous visitor.
+
+    A local session that was idle too long or is too old ends here, with a
+    notice; so does one whose account was deleted meanwhile.
+    """
     if oidc_configured() and getattr(st.user, "is_logged_in", False):
         from planning.accounts import resident_for_oidc
 
@@ -51,9 +85,17 @@ def current_actor(store: Store) -> Actor:
     rid = st.session_state.get("resident_id")
     if rid is None:
         return Actor.anonymous()
-    actor = actor_for(store, rid)
-    if actor.id is None:  # the account is gone
-        st.session_state.pop("resident_id", None)
+    now = datetime.now(timezone.utc)
+    if _SESSION_STARTED not in st.session_state:  # signed in by other code than start_session: starts now
+        st.session_state[_SESSION_STARTED] = st.session_state[_SESSION_LAST_SEEN] = now
+    if not session_valid(st.session_state.get(_SESSION_STARTED), st.session_state.get(_SESSION_LAST_SEEN), now):
+        end_session()
+        st.warning(tr("accounts.session_expired"))
+        return Actor.anonymous()
+    st.session_state[_SESSION_LAST_SEEN] = now
+    actor = session_actor(store, rid)
+    if actor.id is None:  # the account is gone or was deleted
+        end_session()
     return actor
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from store import Store
 
 #: The newest migration.
-HEAD = "0006"
+HEAD = "0007"
 #: Run a test on the PostGIS variant of ``store_url`` / ``store`` only.
 ONLY_POSTGIS = pytest.mark.parametrize("store_url", [pytest.param("postgis", marks=pytest.mark.postgis)], indirect=True)
 #: Run a test on the SQLite variant only.

@@ -105,6 +105,7 @@ def test_migrations_form_one_line_of_history() -> None:
     assert script.get_revision("0004").down_revision == "0003"
     assert script.get_revision("0005").down_revision == "0004"
     assert script.get_revision("0006").down_revision == "0005"
+    assert script.get_revision("0007").down_revision == "0006"
 
 
 def test_0002_upgrades_a_database_with_data_and_keeps_it(store_url: str) -> None:
@@ -202,3 +203,27 @@ def test_villages_get_a_gist_index_on_postgis(store: Store) -> None:
             )
         ).scalar_one()
     assert method == "gist"
+
+
+def test_0007_adds_sign_in_attempts_and_deleted_at_and_downgrades(world: World) -> None:
+    """0007 on both engines: the new table and column work, go away on downgrade, and come back."""
+    from datetime import datetime, timezone
+
+    engine = world.store.engine
+    at = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
+    with world.store.transaction() as tx:
+        tx.sign_in_attempts.record("minji", "203.0.113.7", False, at=at)
+        tx.residents.erase_personal_data(world.other_resident_id, "탈퇴한 주민", at)
+    downgrade(engine, "0006")
+    assert current_revision(engine) == "0006"
+    assert "sign_in_attempts" not in inspect(engine).get_table_names()
+    assert "deleted_at" not in {c["name"] for c in inspect(engine).get_columns("residents")}
+    upgrade(engine)
+    assert current_revision(engine) == HEAD
+    assert compare(engine) == []
+    with world.store.transaction() as tx:
+        assert tx.sign_in_attempts.count() == 0
+        assert tx.residents.get(world.resident_id).deleted_at is None
+        assert tx.residents.get(world.other_resident_id).username == f"deleted:{world.other_resident_id}"
+        tx.sign_in_attempts.record("minji", "203.0.113.7", True, at=at)
+        assert [a.succeeded for a in tx.sign_in_attempts.since(at, username="minji")] == [True]
