@@ -8,6 +8,7 @@ import streamlit as st
 
 st.set_page_config(page_title="고양시 주민참여 지도 · Goyang community map", page_icon="🗺️", layout="wide")
 
+from layers.escape import escape_markdown  # noqa: E402
 from store.errors import DatabaseUnavailable, is_connection_failure  # noqa: E402
 from ui.context import current_actor, get_store, show_refusal, tr  # noqa: E402
 from ui.navigation import pages_for  # noqa: E402
@@ -31,7 +32,7 @@ def main() -> None:
     actor = current_actor(store)
     with st.sidebar:
         if actor.id is not None:
-            st.caption(tr("signin.signed_in_as", name=actor.display_name, role=tr(f"role.{actor.role}")))
+            st.caption(tr("signin.signed_in_as", name=escape_markdown(actor.display_name), role=tr(f"role.{actor.role}")))
         else:
             st.caption(tr("signin.required"))
 

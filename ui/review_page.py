@@ -174,7 +174,7 @@ with tab_clusters:
             st.info(tr("review.cl.none"))
         for card in result.cards:
             with st.expander(tr("review.cl.card", label=card.label, count=card.count, supports=card.supports)):
-                cats = ", ".join(f"{choices.categories.get(c, md(c))} {n}" for c, n in card.categories)
+                cats = ", ".join(f"{md(choices.categories.get(c, c))} {n}" for c, n in card.categories)
                 st.markdown(f"**{tr('review.cl.categories')}**: {cats}")
                 st.markdown(f"**{tr('review.cl.dongs')}**: {md(', '.join(name for _, name in card.districts))}")
                 st.markdown(f"**{tr('review.cl.legal_dongs')}**: {md(', '.join(name for _, name in card.legal_dongs))}")
