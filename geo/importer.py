@@ -32,6 +32,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -576,7 +577,7 @@ def _extract_from_zip(path: Path, dest: Path, layer: str | int | None) -> tuple[
     """
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise _refuse(
             "bad_zip",
             f"{path.name}은(는) 올바른 zip 파일이 아닙니다. 압축을 다시 해서 올려 주세요.",
@@ -597,7 +598,7 @@ def _extract_from_zip(path: Path, dest: Path, layer: str | int | None) -> tuple[
             group = [i for i in members if i.filename[: -len(Path(i.filename).suffix)] == stem
                      and Path(i.filename).suffix.lower() in _SHAPEFILE_PARTS]
             for info in group:
-                (dest / ("boundary" + Path(info.filename).suffix.lower())).write_bytes(zf.read(info))
+                (dest / ("boundary" + Path(info.filename).suffix.lower())).write_bytes(_read_member(zf, info, path))
             return dest / "boundary.shp", None
         others = sorted(
             (i for i in members if Path(i.filename).suffix.lower() in (".gpkg", ".geojson", ".json")),
@@ -611,8 +612,23 @@ def _extract_from_zip(path: Path, dest: Path, layer: str | int | None) -> tuple[
             )
         info = others[0]
         target = dest / ("boundary" + Path(info.filename).suffix.lower())
-        target.write_bytes(zf.read(info))
+        target.write_bytes(_read_member(zf, info, path))
         return target, layer
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
+    """The bytes of one member; a damaged, encrypted or oddly compressed member is a ``bad_zip`` refusal."""
+    try:
+        return zf.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
+        # RuntimeError: encrypted; NotImplementedError: a compression method Python lacks.
+        raise _refuse(
+            "bad_zip",
+            f"{path.name} 안의 {Path(info.filename).name} 파일이 손상되었거나 암호가 걸려 있어 풀 수 없습니다. "
+            "암호 없이 압축을 다시 해서 올려 주세요.",
+            f"{Path(info.filename).name} in {path.name} is damaged or encrypted and cannot be unpacked. "
+            "Compress the files again without a password and upload.",
+        ) from exc
 
 
 def _choose_zipped_shapefile(shps: list[zipfile.ZipInfo], layer: str | int | None, path: Path) -> zipfile.ZipInfo:
@@ -647,23 +663,21 @@ def _source_crs(gdf: gpd.GeoDataFrame, assume_epsg: int | None) -> CRS:
                 f"EPSG:{assume_epsg} is not a known coordinate reference system. Examples: 5179, 5186, 4326.",
             ) from exc
     declared = gdf.crs
-    if declared is None:
-        if assumed is None:
-            raise _refuse(
-                "missing_crs",
-                "파일에 좌표계 정보가 없습니다(Shapefile의 .prj 파일이 없음). .prj 파일을 함께 올리거나 "
-                "좌표계를 지정해 주세요(도로명주소 행정동 경계는 보통 EPSG:5179).",
-                "The file declares no coordinate reference system (the shapefile's .prj is missing). Upload the "
-                ".prj as well, or state the CRS (road-name address boundaries are usually EPSG:5179).",
-            )
-        return assumed
+    if declared is None and assumed is None:
+        raise _refuse(
+            "missing_crs",
+            "파일에 좌표계 정보가 없습니다(Shapefile의 .prj 파일이 없음). .prj 파일을 함께 올리거나 "
+            "좌표계를 지정해 주세요(도로명주소 행정동 경계는 보통 EPSG:5179).",
+            "The file declares no coordinate reference system (the shapefile's .prj is missing). Upload the "
+            ".prj as well, or state the CRS (road-name address boundaries are usually EPSG:5179).",
+        )
     minx, miny, maxx, maxy = gdf.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        return assumed if assumed is not None else declared  # no coordinates to judge by: matching refuses later
     looks_like_degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
-    if declared.is_geographic != looks_like_degrees:
-        if assumed is not None:
-            return assumed
-        unit = "도(경위도)" if looks_like_degrees else "미터 같은 큰 값"
-        unit_en = "degrees" if looks_like_degrees else "large values like metres"
+    unit = "도(경위도)" if looks_like_degrees else "미터 같은 큰 값"
+    unit_en = "degrees" if looks_like_degrees else "large values like metres"
+    if declared is not None and declared.is_geographic != looks_like_degrees and assumed is None:
         raise _refuse(
             "crs_mismatch",
             f"파일은 좌표계를 {declared.to_string()}(으)로 밝히지만 좌표는 {unit}입니다. "
@@ -671,6 +685,18 @@ def _source_crs(gdf: gpd.GeoDataFrame, assume_epsg: int | None) -> CRS:
             f"The file declares {declared.to_string()} but its coordinates are {unit_en}. "
             "State the correct CRS (e.g. EPSG:5179 or 5186).",
         )
+    if assumed is not None and (declared is None or declared.is_geographic != looks_like_degrees):
+        if assumed.is_geographic != looks_like_degrees:
+            # The stated CRS must fit the coordinates too: degrees read as metres (or
+            # metres as degrees) would store boundaries far outside Korea.
+            raise _refuse(
+                "crs_mismatch",
+                f"지정한 좌표계 {assumed.to_string()}이(가) 좌표와 맞지 않습니다(좌표는 {unit}입니다). "
+                "올바른 좌표계를 지정해 주세요(예: EPSG:5179 또는 5186).",
+                f"The stated CRS {assumed.to_string()} does not fit the coordinates (they are {unit_en}). "
+                "State the correct CRS (e.g. EPSG:5179 or 5186).",
+            )
+        return assumed
     return declared
 
 

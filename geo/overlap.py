@@ -233,7 +233,10 @@ def measure_overlaps(
     s_x0, s_y0, s_dx, s_dy = s_x0[near], s_y0[near], s_dx[near], s_dy[near]
     den = _cross(s_dx, s_dy, edx, edy)
     elen = np.hypot(edx, edy)
-    sin = np.abs(den) / (slen[sidx] * elen)
+    # A zero-length segment or edge (a repeated vertex) has no direction: NaN, which counts as
+    # parallel, without dividing by zero (numpy warned "invalid value encountered in divide").
+    lens = slen[sidx] * elen
+    sin = np.divide(np.abs(den), lens, out=np.full(len(den), np.nan), where=lens > 0)
     parallel = ~(sin >= MIN_SIN)  # NaN counts as parallel
     ok[g[parallel]] = False
     with np.errstate(invalid="ignore", divide="ignore"):

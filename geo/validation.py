@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -294,19 +294,33 @@ def _repair(geom: BaseGeometry) -> tuple[BaseGeometry, list[Repair]]:
     if geom.is_valid:
         return geom, []
     gtype = geom.geom_type
-    fixed = shapely.make_valid(geom)
     if gtype in ("Polygon", "MultiPolygon"):
-        parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
-        polys = []
-        for p in parts:
-            polys.extend(shapely.get_parts(p))
+        zero_area = _refuse(
+            "degenerate",
+            "다각형의 넓이가 0입니다 (꼭짓점이 한 줄에 있거나 겹칩니다). 넓이가 있는 다각형을 그려 주세요.",
+            "The polygon has zero area (its vertices are on one line or coincide). Please draw a polygon with an area.",
+        )
+        try:
+            polys = _polygons(shapely.make_valid(geom))
+        except shapely.errors.GEOSException:
+            # GEOS refuses some mixes of collapsed and tiny parts ("Overlay input is
+            # mixed-dimension"): repair part by part, then merge what has an area.
+            polys = []
+            for part in shapely.get_parts(geom):
+                try:
+                    polys.extend(_polygons(shapely.make_valid(part)))
+                except shapely.errors.GEOSException:
+                    continue
+            if len(polys) > 1:
+                try:
+                    polys = _polygons(shapely.union_all(polys))
+                except shapely.errors.GEOSException:
+                    raise zero_area from None
         if not polys:
-            raise _refuse(
-                "degenerate",
-                "다각형의 넓이가 0입니다 (꼭짓점이 한 줄에 있거나 겹칩니다). 넓이가 있는 다각형을 그려 주세요.",
-                "The polygon has zero area (its vertices are on one line or coincide). Please draw a polygon with an area.",
-            )
+            raise zero_area
         fixed = polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+        if not fixed.is_valid or fixed.is_empty:
+            raise zero_area
         return fixed, [
             Repair(
                 "self_intersection",
@@ -322,6 +336,17 @@ def _repair(geom: BaseGeometry) -> tuple[BaseGeometry, list[Repair]]:
             "The line has zero length. Please draw a line through at least two different points.",
         )
     return fixed, []
+
+
+def _polygons(geom: BaseGeometry) -> list[BaseGeometry]:
+    """The polygons in ``geom`` (parts of other dimensions dropped)."""
+    out = []
+    for part in shapely.get_parts(geom):
+        if part.geom_type == "Polygon":
+            out.append(part)
+        elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
+            out.extend(_polygons(part))
+    return [p for p in out if not p.is_empty]
 
 
 def _check_measures(geom: BaseGeometry, limits: Limits) -> None:

@@ -605,6 +605,36 @@ class RasterInfo:
     lonlat_bounds: tuple[float, float, float, float]
 
 
+def _printable(text: str | None) -> str:
+    """``text`` without control, format (bidi marks), surrogate or unassigned characters."""
+    if not text:
+        return ""
+    import unicodedata
+
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")  # pairs joined, lone ones gone
+    return unicodedata.normalize("NFC", "".join(ch for ch in text if unicodedata.category(ch)[0] != "C"))
+
+
+def _upload_file_name(filename: Any) -> str:
+    """The upload's base name, safe to create in a temporary folder and to show in messages.
+
+    Folders, control characters (NUL included), lone surrogates, ``.``/``..``
+    are dropped; the name is cut to 150 UTF-8 bytes, keeping its suffix.
+    ``upload.tif`` when nothing is left.
+    """
+    name = _printable(str(filename or "")).replace("\\", "/")
+    name = name.rsplit("/", 1)[-1].strip()
+    if name.strip(".") == "":
+        return "upload.tif"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix.encode("utf-8")) > 10:
+        stem, suffix = name, ""
+    while len(name.encode("utf-8")) > 150:
+        stem = stem[:-1]
+        name = f"{stem}.{suffix}" if suffix else stem
+    return name.strip() or "upload.tif"
+
+
 def _unreadable(name: str) -> RasterRefused:
     return _refuse(
         "unreadable",
@@ -1006,8 +1036,8 @@ class RasterRegistry:
         """
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("data must be the uploaded bytes")
-        title_ko = (title or "").strip() if isinstance(title, str) else ""
-        title_en_clean = (title_en or "").strip() if isinstance(title_en, str) else ""
+        title_ko = _printable(title).strip() if isinstance(title, str) else ""
+        title_en_clean = _printable(title_en).strip() if isinstance(title_en, str) else ""
         if not title_ko:
             raise _refuse(
                 "missing_title",
@@ -1020,7 +1050,7 @@ class RasterRegistry:
                 "레이어 제목은 120자 이내로 써 주세요.",
                 "Keep the layer title to 120 characters or fewer.",
             )
-        safe_name = Path(str(filename or "")).name.strip() or "upload.tif"
+        safe_name = _upload_file_name(filename)
         if len(data) > max_bytes:
             raise _refuse(
                 "file_too_large",

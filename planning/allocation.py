@@ -485,6 +485,8 @@ class _Problem(Exception):
         self.en = en
 
 
+#: Most digits a count or an amount of won may have when written as text (10^30 won is beyond any budget).
+MAX_DIGITS = 30
 _WHOLE_TEXT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.0*)?")
 
 
@@ -524,7 +526,13 @@ def _whole_number(value: Any) -> int:
         if text.lower() in ("nan", "-nan", "+nan"):
             raise _Problem("값이 NaN(숫자 아님)입니다", "is NaN (not a number)")
         if not _WHOLE_TEXT.fullmatch(text):
-            raise _Problem(f"원 단위 정수가 아닙니다 ({value.strip()})", f"is not a whole number ({value.strip()})")
+            raise _Problem(f"원 단위 정수가 아닙니다 ({value.strip()[:40]})", f"is not a whole number ({value.strip()[:40]})")
+        digits = text.replace(",", "").split(".")[0].lstrip("+-")
+        if len(digits.lstrip("0")) > MAX_DIGITS:  # also keeps int() below Python's 4,300-digit limit
+            raise _Problem(
+                f"숫자가 너무 큽니다 ({len(digits):,}자리, 최대 {MAX_DIGITS}자리)",
+                f"is far too large ({len(digits):,} digits, at most {MAX_DIGITS})",
+            )
         number = int(text.replace(",", "").split(".")[0])
     else:
         raise _Problem(f"숫자가 아닙니다 ({value!r})", f"is not a number ({value!r})")

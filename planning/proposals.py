@@ -94,18 +94,33 @@ _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
 
 
 def _without_controls(text: str) -> str:
-    """``text`` with lone surrogates and control, format (bidi marks, BOM), private-use and unassigned characters removed.
+    """``text`` with lone surrogates and control, format (bidi marks, BOM), private-use and noncharacters removed.
 
     A surrogate pair left as two code points (a JSON ``"\\ud83d\\ude00"`` decoded
     leniently) is joined back into its character first; line breaks of every
-    kind become ``\\n``; tabs stay.
+    kind become ``\\n``; tabs stay. Code points unassigned in this Python's
+    Unicode database are kept: they are most often emoji newer than it.
     """
     if any("\ud800" <= ch <= "\udfff" for ch in text):
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
     text = _LINE_BREAKS.sub("\n", text)
     return "".join(
-        ch for ch in text if ch in "\n\t" or ch in _KEPT_FORMAT_CHARS or unicodedata.category(ch)[0] != "C"
+        ch
+        for ch in text
+        if ch in "\n\t"
+        or ch in _KEPT_FORMAT_CHARS
+        or (unicodedata.category(ch) not in _REMOVED_CATEGORIES and not _is_noncharacter(ch))
     )
+
+
+#: Control, format, surrogate and private-use characters: never kept in a form text.
+_REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+
+
+def _is_noncharacter(ch: str) -> bool:
+    """U+FDD0..U+FDEF and the last two code points of every plane (U+FFFE, U+FFFF, U+1FFFE, ...)."""
+    cp = ord(ch)
+    return 0xFDD0 <= cp <= 0xFDEF or (cp & 0xFFFE) == 0xFFFE
 
 
 def clean_text(value: str | None, *, field_ko: str, field_en: str, max_len: int, required: bool = True) -> str:

@@ -655,3 +655,11 @@ def test_map_view_features_below_the_limit_and_database_clusters_above(ready):
         assert 37.5 < lat < 37.8 and 126.6 < lon < 127.1
     assert map_view(store, bbox, 14, max_features=5).frame.empty
     assert map_view(store, (127.5, 38.0, 127.6, 38.1), 14, max_features=0).count == 0
+
+
+def test_clean_text_keeps_emoji_newer_than_the_unicode_database_and_drops_noncharacters() -> None:
+    from planning.proposals import clean_text
+
+    text = "a\u200f\u202eb\U0001FAE8\uFFFE\U000F0000\U0010FFFF\uFDD0x\U0001F469\u200d\U0001F4BB"
+    # RLM/RLO (format), private use and noncharacters go; the unassigned-here U+1FAE8 (Unicode 15) and ZWJ stay
+    assert clean_text(text, field_ko="제목", field_en="title", max_len=99) == "ab\U0001FAE8x\U0001F469\u200d\U0001F4BB"
