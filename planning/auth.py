@@ -109,7 +109,8 @@ def actor_in(tx: Any, who: Actor | int | None) -> Actor:
     -------
     Actor
         Fresh from the ``residents`` row; anonymous when ``who`` is
-        anonymous or its account does not exist.
+        anonymous, its account does not exist, or the account was deleted
+        (``deleted_at`` set: it keeps its row, but nobody acts with it).
     """
     resident_id = who.id if isinstance(who, Actor) else who
     if resident_id is None:
@@ -117,7 +118,9 @@ def actor_in(tx: Any, who: Actor | int | None) -> Actor:
     if isinstance(resident_id, bool) or not isinstance(resident_id, int):
         raise TypeError(f"expected an Actor, a resident id or None, got {type(who).__name__}")
     resident = tx.residents.get(resident_id)
-    return Actor.anonymous() if resident is None else Actor.from_resident(resident)
+    if resident is None or getattr(resident, "deleted_at", None) is not None:
+        return Actor.anonymous()
+    return Actor.from_resident(resident)
 
 
 def require_signed_in(actor: Actor) -> Actor:

@@ -692,7 +692,10 @@ def hub_of_district(tx: Any, district_code: str) -> str | None:
     """The hub centre a district belongs to: the hub nearest its own centre (metres), ties to the smaller code.
 
     The same nearest-hub rule as proposal linking (README, "Linking rules"),
-    applied to the district's community centre.
+    applied to the district's community centre. Permission checks
+    (:func:`record_assembly`) use the hub catchments instead
+    (:func:`planning.catchments.hub_for_district_in`), which also honour an
+    admin's explicit catchment lists.
     """
     hubs = tx.centres.list(hubs_only=True)
     own = [c for c in tx.centres.list() if c.district_code == district_code]
@@ -713,10 +716,14 @@ def record_assembly(
 ) -> int:
     """Record a district's residents' assembly in the assemblies phase; returns its id.
 
-    Allowed to centre staff of the hub the district belongs to
-    (:func:`hub_of_district`) and to admins. The endorsed proposals must be
-    proposals of that district that passed review in this cycle.
+    Allowed to centre staff of the hub whose catchment holds the district
+    (:func:`planning.catchments.hub_for_district_in`: an admin's explicit
+    catchment lists first, else the nearest hub) and to admins. The endorsed
+    proposals must be proposals of that district that passed review in this
+    cycle.
     """
+    from planning.catchments import hub_for_district_in  # catchments imports this module lazily
+
     if not isinstance(held_on, date):
         raise InvalidInput("bad_date", "주민총회 날짜가 올바르지 않습니다.", "The assembly date is not a date.")
     count = _money(attendance, "참석자 수", "attendance")
@@ -727,7 +734,7 @@ def record_assembly(
         district = tx.districts.get(district_code)
         if district is None:
             raise InvalidInput("no_such_district", f"예산 구역이 없습니다: {district_code}.", f"No budget district {district_code}.")
-        if me.role == "centre_staff" and (me.hub_code is None or me.hub_code != hub_of_district(tx, district_code)):
+        if me.role == "centre_staff" and (me.hub_code is None or me.hub_code != hub_for_district_in(tx, district_code)):
             raise NotAllowed(
                 "not_your_hub",
                 f"{district.name}은(는) 담당 거점 센터의 지역이 아닙니다. 그 지역 거점 센터 직원이나 관리자가 기록할 수 있습니다.",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from planning.budget import BASIS_POINTS, QuotaStatus, current_cycle_in, hub_of_district
+from planning.budget import BASIS_POINTS, QuotaStatus, current_cycle_in
 from planning.workflow import CLOSED_STATUSES, NOT_FUNDABLE
 
 if TYPE_CHECKING:
@@ -138,12 +138,19 @@ def review_rows(store: Store, cycle_id: int, district_code: str | None = None) -
 
 
 def districts_of_hub(store: Store, hub_code: str | None) -> dict[str, str]:
-    """Code -> name of the districts whose nearest hub is ``hub_code`` (all districts for None), by code."""
+    """Code -> name of the districts in ``hub_code``'s catchment (all districts for None), by code.
+
+    The same rule as :func:`planning.budget.record_assembly` checks
+    (:func:`planning.catchments.catchments_in`).
+    """
+    from planning.catchments import catchments_in
+
     with store.transaction() as tx:
         names = tx.districts.names()
         if hub_code is None:
             return dict(sorted(names.items()))
-        return {code: names[code] for code in sorted(names) if hub_of_district(tx, code) == hub_code}
+        mine = set(catchments_in(tx).get(hub_code, []))
+        return {code: names[code] for code in sorted(names) if code in mine}
 
 
 def assemblies_of(store: Store, cycle_id: int, district_codes: list[str] | None = None) -> list[dict[str, Any]]:
@@ -167,12 +174,12 @@ def assemblies_of(store: Store, cycle_id: int, district_codes: list[str] | None 
 
 
 def proposal_titles(store: Store, ids: list[int]) -> dict[int, str]:
-    """Id -> title of the given proposals (missing ones left out)."""
+    """Id -> title of the given proposals (missing and hidden ones left out: these pages are not the moderators')."""
     with store.transaction() as tx:
         out = {}
         for pid in ids:
             p = tx.proposals.get(pid)
-            if p is not None:
+            if p is not None and not p.hidden:
                 out[int(pid)] = p.title
         return out
 
@@ -194,7 +201,7 @@ def result_rows(store: Store, cycle_id: int, lang: str = "ko") -> list[dict[str,
                     "district": names.get(r.district_code, r.district_code),
                     "rank": int(r.rank),
                     "proposal_id": int(r.proposal_id),
-                    "title": p.title if p is not None else "",
+                    "title": p.title if p is not None and not p.hidden else "",  # hidden after the run: no title
                     "votes": int(r.votes),
                     "cost_krw": int(r.cost_krw),
                     "selected": bool(r.selected),

@@ -187,9 +187,15 @@ def district_choices(store: "Store") -> dict[str, str]:
 
 
 def set_hub(store: "Store", actor, code: str, is_hub: bool) -> None:
-    """Designate a centre as hub or not (admins only); linking follows on the next call of :func:`gazetteer`."""
-    from planning.auth import require_role
+    """Designate a centre as hub or not (admins only); linking follows on the next call of :func:`gazetteer`.
 
-    require_role(actor, "admin")
+    The actor is re-read from the store in the same transaction (an ``Actor``
+    made up by a caller, or an admin demoted meanwhile, is refused); the
+    change is written to the audit log (``hub.set``).
+    """
+    from planning.auth import actor_in, require_role
+
     with store.transaction() as tx:
+        me = require_role(actor_in(tx, actor), "admin")
         tx.centres.set_hub(code, is_hub)
+        tx.audit.record(me.id, "hub.set", f"centre:{code}", {"is_hub": bool(is_hub)})

@@ -1,4 +1,4 @@
-"""Administration: hub designation, villages (마을) drawn or imported, and raster layers (GeoTIFF uploads)."""
+"""Administration: hub designation, villages (마을) drawn or imported, raster layers (GeoTIFF uploads), accounts."""
 from __future__ import annotations
 
 import tempfile
@@ -14,6 +14,7 @@ from planning.catchments import catchment_names, catchment_of, clear_catchment, 
 from planning.geography import centres_frame, district_choices, set_hub
 from planning.hub_suggestion import adopt_suggestion, centres_with_voters, evaluate_hubs, suggest_hubs
 from planning.reference_layers import remove_raster, upload_raster
+from planning.users import ROLES, disable_user, list_users, set_role
 from planning.villages import add_village, delete_village, import_villages, villages_frame
 from settings import raster_dir
 from ui.context import current_actor, get_store, lang, show_refusal, tr
@@ -26,7 +27,28 @@ if actor.role != "admin":
     st.error(tr("admin.only"))
     st.stop()
 
-hubs_tab, catchments_tab, villages_tab, rasters_tab = st.tabs([tr("admin.hubs"), tr("admin.catchments"), tr("admin.villages"), tr("admin.rasters")])
+# The accounts tab's labels (not in planning.i18n yet): Korean, English.
+_USERS = {
+    "tab": ("계정", "Accounts"),
+    "help": ("역할을 바꾸거나 계정을 비활성화합니다. 마지막 관리자는 바꿀 수 없습니다.", "Change roles or disable accounts. The last admin cannot be changed."),
+    "account": ("계정", "Account"),
+    "role": ("역할", "Role"),
+    "hub": ("소속 거점 센터 (주민센터 직원)", "Hub centre (centre staff)"),
+    "save": ("역할 저장", "Save role"),
+    "disable": ("계정 비활성화", "Disable account"),
+    "disabled": ("비활성", "disabled"),
+    "done": ("저장했습니다.", "Saved."),
+}
+
+
+def _u(key: str) -> str:
+    ko, en = _USERS[key]
+    return en if lang() == "en" else ko
+
+
+hubs_tab, catchments_tab, villages_tab, rasters_tab, users_tab = st.tabs(
+    [tr("admin.hubs"), tr("admin.catchments"), tr("admin.villages"), tr("admin.rasters"), _u("tab")]
+)
 
 with hubs_tab:
     st.caption(tr("admin.hubs.help"))
@@ -191,3 +213,49 @@ with catchments_tab:
             show_refusal(err)
         else:
             st.rerun()
+
+with users_tab:
+    st.caption(_u("help"))
+    try:
+        accounts = list_users(store, actor)
+    except Refusal as err:
+        show_refusal(err)
+        accounts = []
+    st.dataframe(
+        [
+            {
+                "id": u.id,
+                tr("signin.username"): u.username,
+                _u("account"): u.display_name,
+                _u("role"): tr(f"role.{u.role}") + (f" ({_u('disabled')})" if u.disabled else ""),
+                _u("hub"): u.hub_code or "",
+            }
+            for u in accounts
+        ],
+        hide_index=True,
+    )
+    if accounts:
+        by_id = {u.id: u for u in accounts}
+        who = st.selectbox(_u("account"), list(by_id), format_func=lambda i: f"{by_id[i].display_name} ({by_id[i].username})", key="user_pick")
+        role = st.selectbox(_u("role"), ROLES, index=ROLES.index(by_id[who].role), format_func=lambda r: tr(f"role.{r}"), key=f"user_role_{who}")
+        hub_names = hub_choices(store)
+        hub = None
+        if role == "centre_staff":
+            codes = list(hub_names)
+            current = by_id[who].hub_code
+            hub = st.selectbox(_u("hub"), codes, index=codes.index(current) if current in codes else 0, format_func=hub_names.get, key=f"user_hub_{who}")
+        u1, u2 = st.columns(2)
+        if u1.button(_u("save"), key="user_save", type="primary"):
+            try:
+                set_role(store, actor, who, role, hub)
+            except Refusal as err:
+                show_refusal(err)
+            else:
+                st.success(_u("done"))
+        if u2.button(_u("disable"), key="user_disable", disabled=who == actor.id or by_id[who].disabled):
+            try:
+                disable_user(store, actor, who)
+            except Refusal as err:
+                show_refusal(err)
+            else:
+                st.rerun()

@@ -238,7 +238,7 @@ def test_admin_changes_a_hub(make_app, app_store):
     at.switch_page("ui/admin_page.py").run()
     assert not at.exception, at.exception
     assert len(at.dataframe) >= 2, "the hub editor and the villages table are missing"
-    assert [t.label for t in at.tabs] == ["거점 지정", "거점 권역", "마을", "래스터 레이어"]
+    assert [t.label for t in at.tabs] == ["거점 지정", "거점 권역", "마을", "래스터 레이어", "계정"]
     assert "admin.save" not in text_of(at)  # labels come from the catalogue, not keys
 
 
