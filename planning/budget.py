@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from geo.crs import to_metric
 from geo.errors import Refusal
 from planning.allocation import AllocationDecision, AllocationProposal, AllocationRules, allocate
-from planning.auth import Actor, actor_in, require_role
+from planning.auth import Actor, actor_in, require_role, require_signed_in
 from planning.errors import InvalidInput, NotAllowed
 from planning.proposals import clean_photo_url
 from planning.workflow import (
@@ -536,10 +536,42 @@ def publish_quotas(store: Store, actor: Actor | int | None, cycle_id: int) -> No
         tx.audit.record(me.id, "quotas.publish", f"cycle:{cycle_id}", {"sum_krw": sum(amounts.values()), "table": amounts})
 
 
-def quota_table(store: Store, cycle_id: int) -> list[dict[str, Any]]:
-    """The cycle's quotas as rows ``district_code, name, voters, amount_krw, overridden, committed_krw``, by code."""
+#: Who sees a cycle's quota table before it is published (admins set it, planners review costs against it).
+QUOTA_DRAFT_READERS: tuple[str, ...] = ("planner", "admin")
+
+
+def quotas_unpublished() -> NotAllowed:
+    """The refusal to show a quota table that is not published yet."""
+    return NotAllowed(
+        "quotas_unpublished",
+        "이 주기의 지역별 한도액은 아직 공개되지 않았습니다. 관리자가 공개한 뒤에 다시 확인해 주세요.",
+        "This cycle's district quotas are not published yet. Please check again once an administrator publishes them.",
+    )
+
+
+def require_quota_reader(tx: Any, actor: Actor | int | None, cycle_id: int) -> BudgetCycle:
+    """The cycle, when ``actor`` may read its quotas (read in ``tx``); a refusal otherwise.
+
+    Once published, anyone (signed in or not) may. Before that only
+    :data:`QUOTA_DRAFT_READERS` may: anyone else is refused
+    (``sign_in_required`` when anonymous, ``quotas_unpublished`` otherwise).
+    """
+    cycle = _cycle(tx, cycle_id)
+    if cycle.quotas_published_at is None:
+        me = require_signed_in(actor_in(tx, actor))
+        if me.role not in QUOTA_DRAFT_READERS:
+            raise quotas_unpublished()
+    return cycle
+
+
+def quota_table(store: Store, actor: Actor | int | None, cycle_id: int) -> list[dict[str, Any]]:
+    """The cycle's quotas as rows ``district_code, name, voters, amount_krw, overridden, committed_krw``, by code.
+
+    Anyone once published; before that planners and admins only, whatever a
+    page shows (:func:`require_quota_reader`).
+    """
     with store.transaction() as tx:
-        _cycle(tx, cycle_id)
+        require_quota_reader(tx, actor, cycle_id)
         names = tx.districts.names()
         voters = {d.code: int(d.voters) for d in tx.districts.list()}
         return [

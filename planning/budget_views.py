@@ -1,4 +1,4 @@
-"""Read-models of the participatory-budget cycle for the pages (no writes, no permissions needed).
+"""Read-models of the participatory-budget cycle for the pages (no writes; planners' review rows need the role).
 
 The services that change a cycle are in :mod:`planning.budget`; these only
 gather what the budget pages show: the running cycle, the ballot of a
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from planning.budget import BASIS_POINTS, QuotaStatus, current_cycle_in
+from planning.auth import Actor, actor_in, require_role
+from planning.budget import BASIS_POINTS, QuotaStatus, current_cycle_in, require_quota_reader
 from planning.workflow import CLOSED_STATUSES, NOT_FUNDABLE
 
 if TYPE_CHECKING:
@@ -54,9 +55,14 @@ def current_cycle_view(store: Store) -> CycleView | None:
         return None if cycle is None else _view(cycle)
 
 
-def quota_status_by_district(store: Store, cycle_id: int) -> dict[str, QuotaStatus]:
-    """District code -> ``(quota_krw, committed_krw, left_krw)`` for every district with a quota."""
+def quota_status_by_district(store: Store, actor: Actor | int | None, cycle_id: int) -> dict[str, QuotaStatus]:
+    """District code -> ``(quota_krw, committed_krw, left_krw)`` for every district with a quota.
+
+    Anyone once the quotas are published; before that planners and admins
+    only (:func:`planning.budget.require_quota_reader`).
+    """
     with store.transaction() as tx:
+        require_quota_reader(tx, actor, cycle_id)
         return {
             q.district_code: QuotaStatus(int(q.amount_krw), c, int(q.amount_krw) - c)
             for q in tx.quotas.list(cycle_id)
@@ -107,9 +113,17 @@ class ReviewRow:
     passed: bool
 
 
-def review_rows(store: Store, cycle_id: int, district_code: str | None = None) -> list[ReviewRow]:
-    """Visible proposals, not withdrawn or merged (of one district if given), oldest first, with their reviews."""
+def review_rows(store: Store, actor: Actor | int | None, cycle_id: int, district_code: str | None = None) -> list[ReviewRow]:
+    """Visible proposals, not withdrawn or merged (of one district if given), oldest first, with their reviews.
+
+    Planners and admins only (:data:`planning.review.REVIEW_ROLES`): the
+    reviews hold planners' field notes and photos, which are not public.
+    Anyone else is refused (:class:`~planning.errors.NotAllowed`).
+    """
+    from planning.review import REVIEW_ROLES
+
     with store.transaction() as tx:
+        require_role(actor_in(tx, actor), *REVIEW_ROLES)
         names = tx.districts.names()
         reviews = {r.proposal_id: r for r in tx.reviews.list(cycle_id)}
         out = []
@@ -225,10 +239,16 @@ class DistrictCard:
     results: list[dict[str, Any]]
 
 
-def district_card(store: Store, cycle_id: int, district_code: str, lang: str = "ko") -> DistrictCard:
-    """The card of ``district_code``: vote counts are withheld while voting is still open."""
+def district_card(store: Store, actor: Actor | int | None, cycle_id: int, district_code: str, lang: str = "ko") -> DistrictCard:
+    """The card of ``district_code``: vote counts are withheld while voting is still open.
+
+    It shows the district's quota: anyone once the quotas are published,
+    before that planners and admins only (:func:`planning.budget.require_quota_reader`).
+    """
     from planning.budget import district_quota_status
 
+    with store.transaction() as tx:
+        require_quota_reader(tx, actor, cycle_id)
     status = district_quota_status(store, cycle_id, district_code)
     items = ballot_items(store, cycle_id, district_code)
     with store.transaction() as tx:

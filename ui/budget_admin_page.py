@@ -90,7 +90,7 @@ if st.button(tr("budget.admin.rule.apply"), key="apply_rule", type="primary"):
     else:
         done(tr("budget.admin.rule.done", n=len(table), total=f"{sum(table.values()):,}"))
 
-rows = quota_table(store, cycle.id)
+rows = quota_table(store, actor, cycle.id)
 if rows:
     frame = pd.DataFrame(
         {

@@ -35,7 +35,7 @@ st.subheader(tr("budget.quotas"))
 if not cycle.published:
     st.info(tr("budget.quotas_unpublished"))
 else:
-    rows = quota_table(store, cycle.id)
+    rows = quota_table(store, actor, cycle.id)
     table = pd.DataFrame(
         {
             tr("budget.col.district"): [r["name"] for r in rows],
@@ -48,7 +48,7 @@ else:
     st.caption(tr("budget.quota_sum", total=f"{sum(r['amount_krw'] for r in rows):,}"))
     st.dataframe(table, hide_index=True, key="budget_quota_table")
     m = base_map(lang())
-    layer = quota_choropleth(districts_frame(store), quota_status_by_district(store, cycle.id), lang())
+    layer = quota_choropleth(districts_frame(store), quota_status_by_district(store, actor, cycle.id), lang())
     layer.add_to(m)
     layer.legend.add_to(m)
     streamlit_folium.st_folium(m, key="budget_map", returned_objects=[], use_container_width=True, height=460)
@@ -57,7 +57,7 @@ else:
     names = {r["district_code"]: r["name"] for r in rows}
     default = actor.home_district_code if actor.home_district_code in names else next(iter(names))
     code = st.selectbox(tr("budget.district_pick"), options=list(names), index=list(names).index(default), format_func=names.get, key="budget_card_district")
-    card = district_card(store, cycle.id, code, lang())
+    card = district_card(store, actor, cycle.id, code, lang())
     c1, c2, c3 = st.columns(3)
     c1.metric(tr("budget.col.quota"), tr("budget.krw", amount=f"{card.quota_krw:,}"))
     c2.metric(tr("budget.col.committed"), tr("budget.krw", amount=f"{card.committed_krw:,}"))

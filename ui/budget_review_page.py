@@ -27,7 +27,7 @@ if st.session_state.get("flash_review"):
 
 districts = {"": tr("budget.all_districts"), **district_choices(store)}
 where = st.selectbox(tr("budget.col.district"), options=list(districts), format_func=districts.get, key="review_district")
-rows = review_rows(store, cycle.id, where or None)
+rows = review_rows(store, actor, cycle.id, where or None)
 if not rows:
     st.info(tr("budget.review.none"))
 for r in rows:

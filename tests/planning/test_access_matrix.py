@@ -12,6 +12,7 @@ that phase. A subset runs on PostGIS too, and made-up ``Actor`` objects
 """
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
@@ -20,18 +21,27 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pytest
+from affine import Affine
 from shapely.geometry import Point, box, mapping
 from sqlalchemy import text
 
+from geo.crs import lonlat_to_metric
 from geo.errors import Refusal
+from layers.rasters import RasterRegistry, write_geotiff
 from planning import aggregates, budget, meetings, moderation, proposals, review, users, workflow
 from planning.auth import Actor, actor_for
+from planning.budget_views import district_card, quota_status_by_district, review_rows
 from planning.catchments import clear_catchment, set_catchment
+from planning.clusters import ClusterParams, cluster_proposals
 from planning.errors import InvalidInput, NotAllowed
 from planning.exports import review_export
 from planning.geography import install_reference_data, set_hub
+from planning.heatmap import density_raster
 from planning.hub_suggestion import HubSuggestion, adopt_suggestion
+from planning.packet import build_packet
+from planning.reference_layers import remove_raster, upload_raster
 from planning.villages import add_village, delete_village, import_villages
 from store import Store
 from store.models import Base
@@ -236,6 +246,93 @@ def _is_hub(code: str, expected: bool) -> Callable[[Store, World, Any], None]:
 
 
 SQUARE = mapping(box(LON, LAT, LON + 0.002, LAT + 0.001))
+FIELD_NOTE = "현장 메모: 배수로 막힘"  # a planner's note: not public
+
+
+def _cell_dir(store: Store) -> Path | None:
+    """The folder of a cell's own SQLite copy (rasters and packets of the cell go there); None on PostGIS."""
+    if store.engine.url.get_backend_name() != "sqlite":
+        return None
+    return Path(store.engine.url.database).parent
+
+
+def _registry(store: Store) -> RasterRegistry:
+    return RasterRegistry(_cell_dir(store) / "rasters")
+
+
+def _files(store: Store) -> list[tuple[str, int]]:
+    """Every file next to the cell's database (not the database itself), with its size."""
+    folder = _cell_dir(store)
+    if folder is None:
+        return []
+    return sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*")
+                  if p.is_file() and not p.name.startswith("cell.sqlite3"))
+
+
+@functools.cache
+def _geotiff() -> bytes:
+    """A 40 x 40 GeoTIFF of 100 m cells in EPSG:5179 over 행신동."""
+    x, y = (float(v[0]) for v in lonlat_to_metric([LON], [LAT]))
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_geotiff(Path(folder) / "flood.tif", np.full((40, 40), 7.0, dtype=np.float32),
+                             Affine(100.0, 0.0, x - 2000.0, 0.0, -100.0, y + 2000.0), nodata=-9999.0)
+        return path.read_bytes()
+
+
+def _upload(store: Store, actor: Actor) -> Any:
+    return upload_raster(store, actor, _geotiff(), "flood.tif", "침수 위험도", "Flood risk", units="cm",
+                         registry=_registry(store))
+
+
+def _uploaded_keys(store: Store) -> list[str]:
+    return [layer.key for layer in _registry(store).list(("uploaded",))]
+
+
+def _remove_uploaded(store: Store, w: World, actor: Actor) -> None:
+    [key] = _uploaded_keys(store)
+    remove_raster(store, actor, key, registry=_registry(store))
+
+
+def _check_upload(store: Store, w: World, layer: Any) -> None:
+    assert _uploaded_keys(store) == [layer.key]
+    assert _audit(store, "raster.upload")
+
+
+def _check_removed(store: Store, w: World, result: Any) -> None:
+    assert _uploaded_keys(store) == [] and _audit(store, "raster.remove")
+
+
+def _check_density(store: Store, w: World, result: Any) -> None:
+    # hidden proposals count (the planners' view): all four seeded ones
+    assert result.layer is not None and result.features == 4
+    assert [layer.key for layer in _registry(store).list(("density",))] == [result.key]
+
+
+def _packet(store: Store, w: World, actor: Actor) -> Any:
+    return build_packet(store, HUB, _cell_dir(store) / "packet", meeting_id=w.ids["M_draft"], viewer=actor,
+                        creation_date=datetime(2030, 1, 1, tzinfo=UTC))
+
+
+def _check_packet(store: Store, w: World, files: Any) -> None:
+    assert files.meeting_id == w.ids["M_draft"] and files.proposal_ids == [w.ids["S"]]
+    assert files.pdf.read_bytes().startswith(b"%PDF") and files.pages >= 3
+
+
+def _noted_review(store: Store, w: World) -> None:
+    with store.transaction() as tx:
+        tx.reviews.put(w.ids["cycle"], w.ids["P"], feasible=True, official_cost_krw=4_000_000, field_verified_on=None,
+                       field_note=FIELD_NOTE, field_photo_url=None, construction=False, passed=True,
+                       reviewed_by=w.ids["planner"])
+    _set_phase(store, w, "review")
+
+
+def _check_review_rows(store: Store, w: World, rows: Any) -> None:
+    notes = {r.id: r.field_note for r in rows}
+    assert notes[w.ids["P"]] == FIELD_NOTE and w.ids["H"] not in notes
+
+
+def _check_draft_quotas(store: Store, w: World, rows: Any) -> None:
+    assert len(rows) == 44 and sum(r["amount_krw"] for r in rows) == 44 * 100_000_000
 
 ACTIONS: tuple[Action, ...] = (
     # --- reading hidden content
@@ -350,6 +447,23 @@ ACTIONS: tuple[Action, ...] = (
     Action("list_users", ADMIN, lambda s, w, a: users.list_users(s, a), _returns(lambda rows: len(rows) == 6)),
     Action("set_role", ADMIN, lambda s, w, a: users.set_role(s, a, w.ids["other"], "planner"), _check_user("planner")),
     Action("disable_user", ADMIN, lambda s, w, a: users.disable_user(s, a, w.ids["other"]), _check_user("resident")),
+    # --- budget read-models that are not public: quotas before publication, planners' field notes
+    Action("quota_table_unpublished", R, lambda s, w, a: budget.quota_table(s, a, w.ids["cycle"]), _check_draft_quotas,
+           setup=lambda s, w: _quotas(s, w, publish=False)),
+    Action("quota_map_unpublished", R, lambda s, w, a: quota_status_by_district(s, a, w.ids["cycle"]),
+           _returns(lambda q: len(q) == 44), setup=lambda s, w: _quotas(s, w, publish=False)),
+    Action("district_card_unpublished", R, lambda s, w, a: district_card(s, a, w.ids["cycle"], HAENGSIN1),
+           _returns(lambda c: c.quota_krw > 0), setup=lambda s, w: _quotas(s, w, publish=False)),
+    Action("review_rows", R, lambda s, w, a: review_rows(s, a, w.ids["cycle"]), _check_review_rows, setup=_noted_review),
+    # --- raster layers (admins), density maps and clusters (planners), meeting packets (who may see the meeting)
+    Action("upload_raster", ADMIN, lambda s, w, a: _upload(s, a), _check_upload),
+    Action("remove_raster", ADMIN, lambda s, w, a: _remove_uploaded(s, w, a), _check_removed,
+           setup=lambda s, w: _upload(s, w.actors["admin"])),
+    Action("density_raster", R, lambda s, w, a: density_raster(s, a, None, 500, "count", registry=_registry(s)),
+           _check_density),
+    Action("cluster_proposals", R, lambda s, w, a: cluster_proposals(s, a, None, ClusterParams(eps_m=150, min_size=2)),
+           _returns(lambda r: len(r.cards) == 1 and r.noise == 0)),
+    Action("draft_meeting_packet", R | {"hub_staff"}, _packet, _check_packet, hidden_read=True),
 )
 
 
@@ -405,7 +519,7 @@ def cell_store(template: tuple[Path, World], tmp_path: Path):
 
 
 def _refused_cleanly(store: Store, action: Action, world: World, actor: Actor) -> Refusal:
-    before = snapshot(store)
+    before, files = snapshot(store), _files(store)
     with pytest.raises(Refusal) as err:
         action.run(store, world, actor)
     refusal = err.value
@@ -415,6 +529,7 @@ def _refused_cleanly(store: Store, action: Action, world: World, actor: Actor) -
         # Hidden content is "not found" (InvalidInput) for those who may not see it, exactly as a missing id.
         assert action.hidden_read and refusal.code.startswith("no_such_"), (action.name, type(refusal), refusal.code)
     assert snapshot(store) == before, f"{action.name}: a refused call changed the database"
+    assert _files(store) == files, f"{action.name}: a refused call wrote files (rasters, packets)"
     return refusal
 
 
@@ -451,7 +566,9 @@ def test_every_role_is_in_the_matrix_and_every_action_denies_someone():
 FORGEABLE = ("card_of_hidden", "review_table", "flag_queue", "hide", "status_review_move", "create_cycle",
              "set_quotas", "run_allocation", "record_minutes", "export_csv", "add_village", "set_hub",
              "adopt_hub_suggestion", "set_catchment", "list_users", "set_role", "disable_user", "planner_review",
-             "draft_meeting_view", "staff_map_with_hidden")
+             "draft_meeting_view", "staff_map_with_hidden", "quota_table_unpublished", "quota_map_unpublished", "district_card_unpublished",
+             "review_rows", "upload_raster",
+             "remove_raster", "density_raster", "cluster_proposals")
 
 
 @pytest.mark.parametrize("action_name", FORGEABLE)
@@ -478,6 +595,21 @@ def test_a_deleted_account_acts_as_nobody(cell_store):
     for name in ("list_users", "set_hub", "comment", "hide"):
         refusal = _refused_cleanly(store, BY_NAME[name], world, stale)
         assert refusal.code == "sign_in_required", (name, refusal.code)
+
+
+def test_published_quotas_are_public(cell_store):
+    """Once published, every role (anonymous too) reads the same quota table, map figures and district card."""
+    store, world = cell_store
+    cid = world.ids["cycle"]
+    _quotas(store, world, publish=True)
+    seen = {
+        role: (budget.quota_table(store, actor, cid), quota_status_by_district(store, actor, cid),
+               district_card(store, actor, cid, HAENGSIN1).quota_krw)
+        for role, actor in world.actors.items() if role in ROLES
+    }
+    first = seen["admin"]
+    assert len(first[0]) == 44 and first[2] > 0
+    assert all(v == first for v in seen.values()), seen.keys()
 
 
 # ---------------------------------------------------------------- users: the rules beyond the role

@@ -100,11 +100,17 @@ def test_a_whole_cycle_through_the_services(people):
     [over] = _audit(store, "quota.override")
     assert (over.actor_id, over.subject) == (admin, f"quota:{cid}:{HAENGSIN1}")
     assert f'"from": {table[HAENGSIN1]}' in over.detail and f'"to": {100 * M}' in over.detail
-    rows = {r["district_code"]: r for r in quota_table(store, cid)}
+    rows = {r["district_code"]: r for r in quota_table(store, admin, cid)}
     assert rows[HAENGSIN1]["amount_krw"] == 100 * M and rows[HAENGSIN1]["overridden"] is True
     assert rows[more]["overridden"] is False
+    assert quota_table(store, planner, cid) == list(rows.values())  # planners see the draft too
+    # before publication, nobody else sees the table (the pages hide it, the service refuses it)
+    assert _refused(NotAllowed, quota_table, store, ids["r1"], cid).code == "quotas_unpublished"
+    assert _refused(NotAllowed, quota_table, store, staff, cid).code == "quotas_unpublished"
+    assert _refused(NotAllowed, quota_table, store, None, cid).code == "sign_in_required"
     publish_quotas(store, admin, cid)
     assert len(_audit(store, "quotas.publish")) == 1
+    assert quota_table(store, None, cid) == quota_table(store, ids["r1"], cid) == list(rows.values())  # then everyone
 
     # -- proposals, then review
     with store.transaction() as tx:

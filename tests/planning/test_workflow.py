@@ -592,7 +592,7 @@ def test_the_budget_leaves_merged_and_final_proposals_alone(in_review):
     assert eligible_proposal_ids(store, cid) == sorted([loser, survivor])
     merge(store, a["planner"], loser, survivor, "같은 제안")
     assert eligible_proposal_ids(store, cid) == [survivor]
-    assert [r.id for r in review_rows(store, cid)] == [survivor]
+    assert [r.id for r in review_rows(store, a["planner"], cid)] == [survivor]
     with pytest.raises(InvalidInput) as e:
         review_proposal(store, a["planner"], cid, loser, feasible=True, official_cost_krw=1, construction=False)
     assert e.value.code == "no_such_proposal" and "merged" in e.value.message("en")
