@@ -647,6 +647,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "확인 값이 맞지 않아 계정을 삭제하지 않았습니다. 비밀번호(외부 로그인 계정은 '탈퇴')를 정확히 입력해 주세요.",
         "The confirmation was wrong, so the account was not deleted. Please type your password (accounts signed in elsewhere: 'delete').",
     ),
+    # admin users (issue 8)
+    "admin.users.tab": ("계정", "Accounts"),
+    "admin.users.help": (
+        "역할을 바꾸거나 계정을 비활성화합니다. 마지막 관리자는 바꿀 수 없습니다.",
+        "Change roles or disable accounts. The last admin cannot be changed.",
+    ),
+    "admin.users.account": ("계정", "Account"),
+    "admin.users.role": ("역할", "Role"),
+    "admin.users.hub": ("소속 거점 센터 (주민센터 직원)", "Hub centre (centre staff)"),
+    "admin.users.save": ("역할 저장", "Save role"),
+    "admin.users.disable": ("계정 비활성화", "Disable account"),
+    "admin.users.disabled": ("비활성", "disabled"),
+    "admin.users.done": ("저장했습니다.", "Saved."),
 }
 
 

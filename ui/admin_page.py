@@ -27,30 +27,8 @@ if actor.role != "admin":
     st.error(tr("admin.only"))
     st.stop()
 
-# The accounts tab's labels (not in planning.i18n yet): Korean, English.
-_USERS = {
-    "tab": ("계정", "Accounts"),
-    "help": ("역할을 바꾸거나 계정을 비활성화합니다. 마지막 관리자는 바꿀 수 없습니다.", "Change roles or disable accounts. The last admin cannot be changed."),
-    "account": ("계정", "Account"),
-    "role": ("역할", "Role"),
-    "hub": ("소속 거점 센터 (주민센터 직원)", "Hub centre (centre staff)"),
-    "save": ("역할 저장", "Save role"),
-    "disable": ("계정 비활성화", "Disable account"),
-    "disabled": ("비활성", "disabled"),
-    "done": ("저장했습니다.", "Saved."),
-}
 
-
-def _u(key: str) -> str:
-    ko, en = _USERS[key]
-    return en if lang() == "en" else ko
-
-
-hubs_tab, catchments_tab, villages_tab, rasters_tab, users_tab = st.tabs(
-    [tr("admin.hubs"), tr("admin.catchments"), tr("admin.villages"), tr("admin.rasters"), _u("tab")]
-)
-
-with hubs_tab:
+def _hubs_section() -> None:
     st.caption(tr("admin.hubs.help"))
     centres = centres_frame(store)
     edited = st.data_editor(
@@ -105,15 +83,18 @@ with hubs_tab:
                 st.session_state.pop("hub_suggestion")
                 st.rerun()
 
-with villages_tab:
+
+def _villages_section(draw_map: bool) -> None:
     villages = villages_frame(store)
     st.dataframe(villages.drop(columns="geometry"), hide_index=True)
     st.subheader(tr("admin.villages.draw"))
     name = st.text_input(tr("admin.villages.name"), key="village_name")
-    m = base_map(lang())
-    village_draw_control(lang()).add_to(m)
-    out = streamlit_folium.st_folium(m, key="village_map", returned_objects=["last_active_drawing", "all_drawings"], use_container_width=True, height=480)
-    drawing = latest_drawing(out)
+    drawing = None
+    if draw_map:  # only while the tab is open: see the tabs below
+        m = base_map(lang())
+        village_draw_control(lang()).add_to(m)
+        out = streamlit_folium.st_folium(m, key="village_map", returned_objects=["last_active_drawing", "all_drawings"], use_container_width=True, height=480)
+        drawing = latest_drawing(out)
     if st.button(tr("admin.villages.add"), key="add_village", disabled=drawing is None):
         try:
             vid = add_village(store, actor, name, drawing)
@@ -148,7 +129,8 @@ with villages_tab:
                 forget_reference()
                 st.rerun()
 
-with rasters_tab:
+
+def _rasters_section() -> None:
     st.caption(tr("admin.rasters.help"))
     registered = RasterRegistry(raster_dir()).list()
     st.dataframe(
@@ -185,7 +167,8 @@ with rasters_tab:
                 forget_reference()
                 st.rerun()
 
-with catchments_tab:
+
+def _catchments_section() -> None:
     st.caption(tr("admin.catchments.help"))
     hub_names = hub_choices(store)
     overview = catchment_names(store)
@@ -214,8 +197,9 @@ with catchments_tab:
         else:
             st.rerun()
 
-with users_tab:
-    st.caption(_u("help"))
+
+def _users_section() -> None:
+    st.caption(tr("admin.users.help"))
     try:
         accounts = list_users(store, actor)
     except Refusal as err:
@@ -226,9 +210,9 @@ with users_tab:
             {
                 "id": u.id,
                 tr("signin.username"): u.username,
-                _u("account"): u.display_name,
-                _u("role"): tr(f"role.{u.role}") + (f" ({_u('disabled')})" if u.disabled else ""),
-                _u("hub"): u.hub_code or "",
+                tr("admin.users.account"): u.display_name,
+                tr("admin.users.role"): tr(f"role.{u.role}") + (f" ({tr('admin.users.disabled')})" if u.disabled else ""),
+                tr("admin.users.hub"): u.hub_code or "",
             }
             for u in accounts
         ],
@@ -236,26 +220,48 @@ with users_tab:
     )
     if accounts:
         by_id = {u.id: u for u in accounts}
-        who = st.selectbox(_u("account"), list(by_id), format_func=lambda i: f"{by_id[i].display_name} ({by_id[i].username})", key="user_pick")
-        role = st.selectbox(_u("role"), ROLES, index=ROLES.index(by_id[who].role), format_func=lambda r: tr(f"role.{r}"), key=f"user_role_{who}")
+        who = st.selectbox(tr("admin.users.account"), list(by_id), format_func=lambda i: f"{by_id[i].display_name} ({by_id[i].username})", key="user_pick")
+        role_names = {r: tr(f"role.{r}") for r in ROLES}  # in this run's language (format_func may be called later)
+        role = st.selectbox(tr("admin.users.role"), ROLES, index=ROLES.index(by_id[who].role), format_func=role_names.get, key=f"user_role_{who}")
         hub_names = hub_choices(store)
         hub = None
         if role == "centre_staff":
             codes = list(hub_names)
             current = by_id[who].hub_code
-            hub = st.selectbox(_u("hub"), codes, index=codes.index(current) if current in codes else 0, format_func=hub_names.get, key=f"user_hub_{who}")
+            hub = st.selectbox(tr("admin.users.hub"), codes, index=codes.index(current) if current in codes else 0, format_func=hub_names.get, key=f"user_hub_{who}")
         u1, u2 = st.columns(2)
-        if u1.button(_u("save"), key="user_save", type="primary"):
+        if u1.button(tr("admin.users.save"), key="user_save", type="primary"):
             try:
                 set_role(store, actor, who, role, hub)
             except Refusal as err:
                 show_refusal(err)
             else:
-                st.success(_u("done"))
-        if u2.button(_u("disable"), key="user_disable", disabled=who == actor.id or by_id[who].disabled):
+                st.success(tr("admin.users.done"))
+        if u2.button(tr("admin.users.disable"), key="user_disable", disabled=who == actor.id or by_id[who].disabled):
             try:
                 disable_user(store, actor, who)
             except Refusal as err:
                 show_refusal(err)
             else:
                 st.rerun()
+
+
+# The tabs track which one is open (``on_change="rerun"``) so that the villages map is drawn only while its tab is
+# open: a streamlit-folium map drawn in a tab that is not open has no size, so Leaflet threw "Invalid LatLng object:
+# (NaN, NaN)" half-way through the map's script, and opening the tab ran that script again in the same frame
+# ("Identifier 'layer_control_div_N' has already been declared"). The rest of every tab runs as before.
+hubs_tab, catchments_tab, villages_tab, rasters_tab, users_tab = st.tabs(
+    [tr("admin.hubs"), tr("admin.catchments"), tr("admin.villages"), tr("admin.rasters"), tr("admin.users.tab")],
+    key=f"admin_tab_{lang()}",  # the state is the open tab's label, which changes with the language
+    on_change="rerun",
+)
+with hubs_tab:
+    _hubs_section()
+with catchments_tab:
+    _catchments_section()
+with villages_tab:
+    _villages_section(draw_map=bool(villages_tab.open))
+with rasters_tab:
+    _rasters_section()
+with users_tab:
+    _users_section()

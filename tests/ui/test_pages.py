@@ -242,6 +242,53 @@ def test_admin_changes_a_hub(make_app, app_store):
     assert "admin.save" not in text_of(at)  # labels come from the catalogue, not keys
 
 
+ADMIN_TABS = {"ko": ["거점 지정", "거점 권역", "마을", "래스터 레이어", "계정"], "en": ["Hub designation", "Hub catchments", "Villages", "Raster layers", "Accounts"]}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_admin_draws_the_villages_map_only_in_its_open_tab_and_labels_accounts_from_the_catalogue(make_app, fake_map, lang):
+    """The villages map is drawn only while its tab is open: a streamlit-folium map in a tab that is not open has
+    no size (Leaflet: "Invalid LatLng object: (NaN, NaN)"). The accounts tab speaks the page's language."""
+    at = make_app("demo-admin", lang=lang).run()
+    fake_map.calls.clear()  # the residents' map of the first page
+    at.switch_page("ui/admin_page.py").run()
+    assert not at.exception, at.exception
+    assert [t.label for t in at.tabs] == ADMIN_TABS[lang]
+    assert fake_map.calls == [], "a map was drawn in a tab that is not open"
+    for label in ADMIN_TABS[lang]:
+        at.session_state[f"admin_tab_{lang}"] = label
+        at.run()
+        assert not at.exception, (label, at.exception)
+        maps = [c["key"] for c in fake_map.calls]
+        assert maps == (["village_map"] if label in ("마을", "Villages") else []), (label, maps)
+        fake_map.calls.clear()
+    # the last tab is the accounts tab: its labels are the catalogue's, in the page's language
+    from planning.i18n import t
+
+    text = text_of(at) + "\n".join(b.label for b in at.button) + "\n".join(b.label for b in at.selectbox)
+    for key in ("admin.users.help", "admin.users.account", "admin.users.role", "admin.users.save", "admin.users.disable"):
+        assert t(key, lang) in text, key
+    assert "admin.users." not in text
+    assert ("Role" in text) == (lang == "en")
+
+
+def test_admin_adds_a_village_drawn_on_the_villages_map(make_app, fake_map, app_store):
+    from planning.villages import villages_frame
+
+    fake_map.result = drawn(SQUARE)
+    at = make_app("demo-admin").run()
+    at.switch_page("ui/admin_page.py").run()
+    assert at.button(key="add_village").disabled, "a drawing counted while the villages map was not shown"
+    at.session_state["admin_tab_ko"] = "마을"
+    at.run()
+    assert not at.exception, at.exception
+    at.text_input(key="village_name").input("그늘막 마을").run()
+    at.button(key="add_village").click().run()
+    assert not at.exception, at.exception
+    assert "그늘막 마을" in set(villages_frame(app_store)["name"])
+    assert at.session_state["admin_tab_ko"] == "마을"  # the page stays on the villages tab
+
+
 ROLE_PAGES = {
     None: ["ui/map_page.py", "ui/account_page.py", "ui/public_meetings_page.py"],
     "demo-resident": ["ui/map_page.py", "ui/mine_page.py", "ui/account_page.py", "ui/public_meetings_page.py"],
